@@ -1,0 +1,31 @@
+"""Where the grammar and the shipped rulesets live, installed or in a source checkout.
+
+In a wheel they are the package data ``pbr_rules/grammars`` and ``pbr_rules/rulesets`` (mapped
+from the repository's top-level folders by pyproject.toml); in a checkout they sit beside the
+package.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+_PACKAGE = Path(__file__).resolve().parent
+
+
+def _data_dir(name: str) -> Path:
+    installed = _PACKAGE / name
+    if installed.is_dir():
+        return installed
+    return _PACKAGE.parent / name
+
+
+def grammar_path() -> Path:
+    return _data_dir("grammars") / "pbr.lark"
+
+
+def grammar_text() -> str:
+    return grammar_path().read_text(encoding="utf-8")
+
+
+def shipped_rulesets_dir() -> Path:
+    return _data_dir("rulesets")
