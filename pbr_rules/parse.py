@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import difflib
 import functools
 import json
 import re
@@ -88,6 +89,26 @@ _COMMON_MISTAKES = {
 }
 
 
+def _misspelt_keyword(error, expected) -> str | None:
+    """A keyword or unit close to the unexpected word (`mnths` -> `months`)."""
+    token = getattr(error, "token", None)
+    if token is None or getattr(token, "type", None) != "NAME":
+        return None
+    words = []
+    for name in expected or ():
+        if name == "DURATION_UNIT":
+            words += ["days", "weeks", "months", "years"]
+            continue
+        try:
+            pattern = parser().get_terminal(name).pattern
+        except KeyError:
+            continue
+        if pattern.type == "str" and pattern.value.isalpha():
+            words.append(pattern.value)
+    matches = difflib.get_close_matches(str(token), words, n=1, cutoff=0.7)
+    return matches[0] if matches else None
+
+
 def _describe_expected(expected) -> str:
     words = []
     for name in sorted(expected):
@@ -106,8 +127,39 @@ def _describe_expected(expected) -> str:
     return ", ".join(words[:-1]) + (" or " if len(words) > 1 else "") + words[-1] if words else "nothing"
 
 
-def _parse_for_examples(text: str):
-    return parser().parse(text, start="start")
+@functools.lru_cache(maxsize=1)
+def _mistake_signatures() -> list:
+    """(LALR state, accepted tokens, token type, label) of each labelled mistake.
+
+    Like Lark's ``match_examples``, but keyed on the parser's current state alone: Lark's
+    ParserState equality also compares stack depth, which differs with the nesting around the
+    mistake, so the same slip deep in a file would go unlabelled.
+    """
+    signatures = []
+    for label, texts in _COMMON_MISTAKES.items():
+        for text in texts:
+            try:
+                parser().parse(text, start="start")
+            except (UnexpectedToken, UnexpectedEOF) as error:
+                token_type = getattr(getattr(error, "token", None), "type", "$END")
+                signatures.append((error.state.position, frozenset(_accepted(error)), token_type, label))
+    return signatures
+
+
+def _accepted(error) -> set:
+    return set(getattr(error, "accepts", None) or getattr(error, "expected", ()) or ())
+
+
+def _common_mistake(error) -> str | None:
+    state = getattr(error, "state", None)
+    if state is None:
+        return None
+    token_type = getattr(getattr(error, "token", None), "type", "$END")
+    accepted = frozenset(_accepted(error))
+    candidates = [(sig_token == token_type, label) for position, accepts, sig_token, label
+                  in _mistake_signatures() if position == state.position and accepts == accepted]
+    candidates.sort(key=lambda c: not c[0])  # an example with the same unexpected token first
+    return candidates[0][1] if candidates else None
 
 
 def _syntax_error(error: UnexpectedInput, text: str, lines: list[str], path: str) -> RulesetSyntaxError:
@@ -119,10 +171,7 @@ def _syntax_error(error: UnexpectedInput, text: str, lines: list[str], path: str
     source_line = lines[line - 1] if 0 < line <= len(lines) else ""
     label = None
     if isinstance(error, (UnexpectedToken, UnexpectedEOF)):
-        try:
-            label = error.match_examples(_parse_for_examples, _COMMON_MISTAKES, use_accepts=True)
-        except Exception:  # a failed guess at a label must never hide the real error
-            label = None
+        label = _common_mistake(error)
     if isinstance(error, UnexpectedCharacters):
         char = text[error.pos_in_stream] if error.pos_in_stream < len(text) else ""
         message = f"unexpected character {char!r}"
@@ -136,6 +185,9 @@ def _syntax_error(error: UnexpectedInput, text: str, lines: list[str], path: str
         message = f"unexpected {shown}"
         expected = error.accepts or error.expected
     hint = label or (f"expected {_describe_expected(expected)}" if expected else None)
+    guess = _misspelt_keyword(error, expected)
+    if guess and not label:
+        message, hint = f"{message}: did you mean `{guess}`?", hint
     if label:
         message = f"{message}: {label}"
         hint = f"expected {_describe_expected(expected)}" if expected else None
