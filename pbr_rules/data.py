@@ -1,0 +1,272 @@
+"""Client records in: validation against the ruleset's schema, normalisation, as-of views.
+
+A client that breaks the schema is reported with its id, the JSON path of every problem and its
+line, and set aside whole; nothing is dropped silently. A valid client becomes a plain dict with
+every declared field present (None when absent), dates as ``datetime.date``, decimals as
+``Decimal``, sets as frozensets, and its record lists sorted by date (ties keep input order).
+"""
+
+from __future__ import annotations
+
+import datetime
+import difflib
+import json
+from decimal import Decimal
+from typing import Iterable, Iterator
+
+from .check import CheckedRuleset, FieldInfo, RecordInfo
+from .dates import add_duration, parse_iso_date
+from .errors import DataError
+
+
+class ClientReader:
+    """Validates and normalises client records for one checked ruleset."""
+
+    def __init__(self, checked: CheckedRuleset):
+        self.records: dict[str, RecordInfo] = checked.records
+        self.enums = {name: frozenset(e.values) for name, e in checked.resolved.enums.items()}
+        self.enum_order = {name: e.values for name, e in checked.resolved.enums.items()}
+        self.lists = checked.lists  # client list field -> record type
+        lags = {}
+        for name, info in self.records.items():
+            if info.lagging_by:
+                values = checked.parameter_values.get(info.lagging_by) or [(None, None)]
+                lag = values[-1][1]
+                lags[name] = lag if lag and (lag.months or lag.days) else None
+        self.lags = lags
+        self._view_plans = {name: self._view_plan(info) for name, info in self.records.items()}
+
+    # ---- reading ----------------------------------------------------------------------------
+    def read_jsonl(self, lines: Iterable[str], source: str = "<data>") -> Iterator:
+        """Yield ``(line_number, client, None)`` or ``(line_number, None, [DataError, ...])``
+        for each non-blank line, in order."""
+        seen_ids: dict[str, int] = {}
+        for number, line in enumerate(lines, 1):
+            if not line.strip():
+                continue
+            try:
+                obj = json.loads(line, parse_float=Decimal)
+            except json.JSONDecodeError as error:
+                yield number, None, [DataError(f"not valid JSON: {error.msg} (column {error.colno})",
+                                               line_number=number, source=source)]
+                continue
+            client, errors = self.normalise(obj, line_number=number, source=source)
+            if client is not None:
+                first = seen_ids.get(client["id"])
+                if first is not None:
+                    errors = [DataError(f"duplicate client id {client['id']} (first on line {first})",
+                                        client=client["id"], path="$.id", line_number=number,
+                                        source=source)]
+                    client = None
+                else:
+                    seen_ids[client["id"]] = number
+            yield number, client, errors or None
+
+    def normalise(self, obj, line_number: int | None = None, source: str | None = None):
+        """(client, []) for a valid record, (None, [DataError, ...]) otherwise."""
+        errors: list[DataError] = []
+        client_id = obj.get("id") if isinstance(obj, dict) else None
+        client_id = client_id if isinstance(client_id, str) else None
+
+        def report(path: str, message: str) -> None:
+            errors.append(DataError(message, client=client_id, path=path, line_number=line_number,
+                                    source=source))
+
+        if not isinstance(obj, dict):
+            report("$", "a client must be a JSON object")
+            return None, errors
+        client = self._record(obj, self.records["client"], "$", report)
+        return (client, []) if not errors else (None, errors)
+
+    def _record(self, obj: dict, info: RecordInfo, path: str, report) -> dict:
+        out = {}
+        for key in obj:
+            if key not in info.fields:
+                close = difflib.get_close_matches(key, info.fields, n=1, cutoff=0.7)
+                hint = f" (did you mean {close[0]!r}?)" if close else ""
+                report(f"{path}.{key}", f"unknown field {key!r} in a {info.name} record{hint}")
+        for name, field in info.fields.items():
+            value = obj.get(name)
+            field_path = f"{path}.{name}"
+            if value is None:
+                if field.scalar in ("list",):
+                    out[name] = []
+                elif field.scalar == "set":
+                    out[name] = frozenset()
+                elif field.scalar == "map":
+                    out[name] = {}
+                else:
+                    if not field.optional:
+                        report(field_path, f"missing required field {name!r} of a {info.name} record")
+                    out[name] = None
+                continue
+            out[name] = self._value(value, field, field_path, report)
+        for name, field in info.fields.items():
+            if field.not_before and out.get(name) is not None and out.get(field.not_before) is not None:
+                if out[name] < out[field.not_before]:
+                    report(f"{path}.{name}", f"{name} {out[name]} is before {field.not_before} "
+                                             f"{out[field.not_before]}")
+        return out
+
+    def _value(self, value, field: FieldInfo, path: str, report):
+        scalar = field.scalar
+        if scalar == "date":
+            try:
+                return parse_iso_date(value)
+            except ValueError as error:
+                report(path, str(error))
+                return None
+        if scalar in ("number", "count", "score"):
+            return self._number(value, field, path, report)
+        if scalar == "text":
+            if not isinstance(value, str):
+                report(path, f"expected a text, got {_json_kind(value)}")
+                return None
+            return value
+        if scalar == "bool":
+            if not isinstance(value, bool):
+                report(path, f"expected true or false, got {_json_kind(value)}")
+                return None
+            return value
+        if scalar == "enum":
+            return self._enum(value, field.type.name, path, report)
+        if scalar == "set":
+            if not isinstance(value, list):
+                report(path, f"expected a list of {field.type.name} values, got {_json_kind(value)}")
+                return frozenset()
+            return frozenset(v for i, v in enumerate(value)
+                             if self._enum(v, field.type.name, f"{path}[{i}]", report) is not None)
+        if scalar == "map":
+            if not isinstance(value, dict):
+                report(path, f"expected an object of numbers by {field.type.name}, got {_json_kind(value)}")
+                return {}
+            table = {}
+            value_field = FieldInfo(field.name, field.type.value, False, "number",
+                                    field.low, field.high, None, None)
+            for key, item in value.items():
+                if self._enum(key, field.type.name, f"{path}.{key}", report) is not None:
+                    table[key] = self._number(item, value_field, f"{path}.{key}", report)
+            return table
+        if scalar == "list":
+            return self._list(value, field, path, report)
+        report(path, "this field's type is not understood")  # unreachable after checking
+        return None
+
+    def _number(self, value, field: FieldInfo, path: str, report):
+        if isinstance(value, bool) or not isinstance(value, (int, Decimal)):
+            report(path, f"expected a number, got {_json_kind(value)}")
+            return None
+        if field.scalar in ("count", "score"):
+            if value != int(value):
+                report(path, f"expected a whole number, got {value}")
+                return None
+            value = int(value)
+        if field.low is not None and value < field.low or field.high is not None and value > field.high:
+            report(path, f"{value} is outside the range {field.low}..{field.high}")
+            return None
+        return value
+
+    def _enum(self, value, enum: str, path: str, report):
+        values = self.enums[enum]
+        if isinstance(value, str) and value in values:
+            return value
+        if not isinstance(value, str):
+            report(path, f"expected a {enum} value, got {_json_kind(value)}")
+            return None
+        close = difflib.get_close_matches(value, values, n=1, cutoff=0.6)
+        hint = f"did you mean {close[0]!r}?" if close else "expected one of " + ", ".join(self.enum_order[enum])
+        report(path, f"{value!r} is not a {enum} value; {hint}")
+        return None
+
+    def _list(self, value, field: FieldInfo, path: str, report):
+        record = self.records[field.type.name]
+        if not isinstance(value, list):
+            report(path, f"expected a list of {record.name} records, got {_json_kind(value)}")
+            return []
+        items = []
+        ids: dict = {}
+        for i, item in enumerate(value):
+            item_path = f"{path}[{i}]"
+            if not isinstance(item, dict):
+                report(item_path, f"expected a {record.name} record (a JSON object), got {_json_kind(item)}")
+                continue
+            normalised = self._record(item, record, item_path, report)
+            record_id = normalised.get("id")
+            if record_id is not None:
+                if record_id in ids:
+                    report(f"{item_path}.id", f"duplicate {record.name} id {record_id} "
+                                              f"(also at {path}[{ids[record_id]}])")
+                ids.setdefault(record_id, i)
+            items.append(normalised)
+        if record.dated_by:
+            key = record.dated_by
+            if all(item.get(key) is not None for item in items):
+                items.sort(key=lambda item: item[key])  # stable: same-day records keep input order
+        return items
+
+    # ---- as-of views ------------------------------------------------------------------------
+    def _view_plan(self, info: RecordInfo):
+        dates = [name for name, f in info.fields.items() if f.type.kind == "date" and name != info.dated_by]
+        dependents = {name: [n for n, f in info.fields.items() if f.known_from == name] for name in dates}
+        return dates, dependents
+
+    def view(self, client: dict, as_of: datetime.date) -> dict:
+        """The client as known on ``as_of``: later records do not exist, later dates are unknown,
+        and a lagging record exists only once its date plus the lag has been reached."""
+        view = dict(client)
+        self._hide_dates(view, "client", as_of, None)
+        for list_field, record_name in self.lists.items():
+            info = self.records[record_name]
+            lag = self.lags.get(record_name)
+            items = client[list_field]
+            if info.dated_by:
+                key = info.dated_by
+                visible = []
+                for item in items:
+                    day = item[key]
+                    if (add_duration(day, lag) if lag else day) > as_of:
+                        break  # sorted by date: every later record is later still
+                    visible.append(item)
+            else:
+                visible = list(items)
+            plan_dates = self._view_plans[record_name][0]
+            if plan_dates:
+                visible = [self._hidden_copy(item, record_name, as_of, lag) for item in visible]
+            view[list_field] = visible
+        return view
+
+    def _hidden_copy(self, item: dict, record_name: str, as_of, lag) -> dict:
+        dates, dependents = self._view_plans[record_name]
+        copy = None
+        for name in dates:
+            day = item[name]
+            if day is not None and (add_duration(day, lag) if lag else day) > as_of:
+                if copy is None:
+                    copy = dict(item)
+                copy[name] = None
+                for dependent in dependents[name]:
+                    copy[dependent] = None
+        return copy if copy is not None else item
+
+    def _hide_dates(self, record: dict, record_name: str, as_of, lag) -> None:
+        dates, dependents = self._view_plans[record_name]
+        for name in dates:
+            day = record.get(name)
+            if day is not None and day > as_of:
+                record[name] = None
+                for dependent in dependents[name]:
+                    record[dependent] = None
+
+
+def _json_kind(value) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, (int, Decimal, float)):
+        return f"the number {value}"
+    if isinstance(value, str):
+        return f"the text {value!r}"
+    if isinstance(value, list):
+        return "a list"
+    return "an object"

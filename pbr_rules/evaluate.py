@@ -1,0 +1,250 @@
+"""Evaluate compiled rules for clients as of a date; results and their JSON form (DESIGN.md §5).
+
+``Ruleset`` is what ``pbr_rules.load`` returns: the checked rules, their compiled evaluator and
+the reader that validates client records. Evaluation is deterministic and streams: clients are
+read, evaluated and handed on one at a time.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import sys
+import traceback
+from typing import Iterable, Iterator
+
+import attrs
+
+from .check import CheckedRuleset
+from .compile import CompiledRuleset, compile_ruleset
+from .data import ClientReader
+from .dates import parse_iso_date
+from .errors import DataError, EvaluationError, InternalError, UsageError
+
+STATUSES = ("achieved", "not_achieved", "pending", "not_applicable")
+
+
+@attrs.frozen(slots=True)
+class OutcomeResult:
+    outcome: str
+    unit: str
+    status: str
+    date: datetime.date | None
+    due: datetime.date | None
+    amount: object
+    reasons: tuple
+
+    def to_json(self) -> dict:
+        return {"outcome": self.outcome, "unit": self.unit, "status": self.status,
+                "date": self.date.isoformat() if self.date else None,
+                "due": self.due.isoformat() if self.due else None,
+                "amount": None if self.amount is None else f"{self.amount:.2f}",
+                "reasons": list(self.reasons)}
+
+
+@attrs.frozen(slots=True)
+class ClientResult:
+    client: str
+    ruleset: str
+    as_of: datetime.date
+    results: tuple
+
+    def to_json(self) -> dict:
+        return {"client": self.client, "ruleset": self.ruleset, "as_of": self.as_of.isoformat(),
+                "results": [r.to_json() for r in self.results]}
+
+    def to_json_line(self) -> str:
+        return json.dumps(self.to_json(), ensure_ascii=False)
+
+    def result(self, outcome: str, unit: str | None = None) -> OutcomeResult | None:
+        for r in self.results:
+            if r.outcome == outcome and (unit is None or r.unit == unit):
+                return r
+        return None
+
+
+@attrs.frozen(slots=True)
+class Rejected:
+    """A client set aside: its line in the input and every problem found in it."""
+
+    line_number: int | None
+    client: str | None
+    errors: tuple
+
+
+@attrs.frozen(slots=True)
+class TraceStep:
+    line: int
+    kind: str      # let, window, rule
+    name: str      # the name bound, or the rule's kind
+    value: object  # the value bound, or the rule's condition (True/False/None)
+
+
+def as_date(value, what: str = "as-of date") -> datetime.date:
+    if isinstance(value, datetime.datetime):
+        return value.date()
+    if isinstance(value, datetime.date):
+        return value
+    try:
+        return parse_iso_date(value)
+    except ValueError as error:
+        raise UsageError(f"the {what} {value!r} is not a date: {error}",
+                         hint="write it as YYYY-MM-DD, for example 2013-06-30") from None
+
+
+class Ruleset:
+    """A loaded ruleset: checked, compiled and ready to evaluate clients."""
+
+    def __init__(self, checked: CheckedRuleset, compiled: CompiledRuleset | None = None):
+        self.checked = checked
+        self.compiled = compiled or compile_ruleset(checked)
+        self.reader = ClientReader(checked)
+        self._traced: CompiledRuleset | None = None
+
+    # ---- identity ---------------------------------------------------------------------------
+    @property
+    def name(self) -> str:
+        return self.checked.resolved.name
+
+    @property
+    def version(self) -> str:
+        return self.checked.resolved.version
+
+    @property
+    def ref(self) -> str:
+        return self.checked.ref
+
+    @property
+    def path(self) -> str:
+        return self.checked.resolved.path
+
+    @property
+    def outcome_names(self) -> list[str]:
+        return [o.name for o in self.compiled.outcomes]
+
+    def __repr__(self) -> str:
+        return f"<Ruleset {self.ref} from {self.path}>"
+
+    # ---- evaluation -------------------------------------------------------------------------
+    def prepare(self, client: dict, line_number: int | None = None, source: str | None = None) -> dict:
+        """Validate and normalise one client record; DataError lists every problem."""
+        normalised, errors = self.reader.normalise(client, line_number=line_number, source=source)
+        if errors:
+            if len(errors) == 1:
+                raise errors[0]
+            first = errors[0]
+            error = DataError("; ".join(f"{e.path}: {e.message}" for e in errors), client=first.client,
+                              path=first.path, line_number=line_number, source=source)
+            error.errors = errors
+            raise error
+        return normalised
+
+    def evaluate(self, client: dict, as_of) -> ClientResult:
+        """Evaluate one client (a dict in the input format) as of a date."""
+        return self.evaluate_prepared(self.prepare(client), as_date(as_of))
+
+    def evaluate_many(self, clients: Iterable[dict], as_of, errors: list | None = None) -> Iterator[ClientResult]:
+        """Evaluate clients one by one. A client that breaks the schema is set aside: its
+        DataErrors are appended to ``errors`` if given, else the first one is raised."""
+        day = as_date(as_of)
+        for client in clients:
+            try:
+                prepared = self.prepare(client)
+            except DataError as error:
+                if errors is None:
+                    raise
+                errors.extend(getattr(error, "errors", [error]))
+                continue
+            yield self.evaluate_prepared(prepared, day)
+
+    def evaluate_lines(self, lines: Iterable[str], as_of, source: str = "<data>") -> Iterator:
+        """Read JSON Lines and yield a ClientResult or a Rejected for each client, in input order."""
+        day = as_date(as_of)
+        for number, client, errors in self.reader.read_jsonl(lines, source):
+            if errors:
+                yield Rejected(number, errors[0].client, tuple(errors))
+            else:
+                yield self.evaluate_prepared(client, day)
+
+    def evaluate_prepared(self, client: dict, as_of: datetime.date) -> ClientResult:
+        view = self.reader.view(client, as_of)
+        results = []
+        for outcome in self.compiled.outcomes:
+            try:
+                results.extend(self._outcome_results(outcome, view, as_of, None))
+            except Exception as error:  # a bug in pbr_rules; say which rule was running
+                raise self._internal(error, client, outcome.name) from error
+        return ClientResult(client["id"], self.ref, as_of, tuple(results))
+
+    def _outcome_results(self, outcome, view, as_of, trace) -> list:
+        function = outcome.function
+        results = []
+        if outcome.list_field is None:
+            status = function(view, as_of, view) if trace is None else function(view, as_of, view, trace)
+            results.append(_result(outcome.name, view["id"], status, as_of))
+        else:
+            for unit in view[outcome.list_field]:
+                if trace is None:
+                    status = function(view, as_of, unit)
+                else:
+                    trace.append(TraceStep(outcome.span.line, "unit", unit["id"], None))
+                    status = function(view, as_of, unit, trace)
+                results.append(_result(outcome.name, unit["id"], status, as_of))
+            if outcome.frequency[0] == "client":
+                results = _cap_per_client(results, outcome.frequency[1])
+        return results
+
+    def explain(self, client: dict, as_of) -> tuple[ClientResult, list]:
+        """The result, and the trace of every binding and rule tried, per outcome and unit."""
+        if self._traced is None:
+            self._traced = compile_ruleset(self.checked, trace=True)
+        day = as_date(as_of)
+        prepared = self.prepare(client)
+        view = self.reader.view(prepared, day)
+        sections = []
+        results = []
+        for outcome in self._traced.outcomes:
+            trace: list = []
+            outcome_results = self._outcome_results(outcome, view, day, trace)
+            results.extend(outcome_results)
+            sections.append((outcome, outcome_results, [TraceStep(*s) if isinstance(s, tuple) else s
+                                                        for s in trace]))
+        return ClientResult(prepared["id"], self.ref, day, tuple(results)), sections
+
+    def _internal(self, error: Exception, client: dict, outcome: str) -> InternalError:
+        where = None
+        for frame, lineno in traceback.walk_tb(error.__traceback__):
+            if frame.f_code.co_filename == self.compiled.filename:
+                where = self.compiled.span_of_line(lineno)
+        place = f" (rule at {where})" if where else ""
+        return InternalError(f"{type(error).__name__}: {error} while evaluating `{outcome}` for client "
+                             f"{client.get('id')}{place}", hint="please report this with the ruleset and the record")
+
+
+def _result(outcome: str, unit: str, status: tuple, as_of: datetime.date) -> OutcomeResult:
+    kind, date, due, reasons = status
+    if kind in ("achieved", "not_achieved") and date > as_of:
+        # decided on a later day: not known yet, so pending until then
+        return OutcomeResult(outcome, unit, "pending", None, date, None,
+                             tuple(reasons) + (f"This will be decided on {date.isoformat()}.",))
+    if kind != "pending":
+        due = None
+    return OutcomeResult(outcome, unit, kind, date, due, None, tuple(reasons))
+
+
+def _cap_per_client(results: list, limit: int) -> list:
+    """`earned at most N times per client`: later achievements beyond the limit do not count."""
+    achieved = sorted((r for r in results if r.status == "achieved"), key=lambda r: r.date)
+    over = {id(r) for r in achieved[limit:]}
+    capped = []
+    for r in results:
+        if id(r) in over:
+            times = "once" if limit == 1 else f"{limit} times"
+            r = attrs.evolve(r, status="not_achieved", reasons=r.reasons + (
+                f"Already earned {times} for this client, the most this outcome allows.",))
+        capped.append(r)
+    return capped
+
+
+def evaluation_error(message: str) -> EvaluationError:
+    return EvaluationError(message)
