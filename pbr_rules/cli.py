@@ -1,0 +1,298 @@
+"""The `pbr` command line.
+
+Exit codes: 0 ok; 1 the rules have errors or examples fail; 2 bad usage (a bad flag, an unknown
+ruleset or data file, a bad date, or with --strict a client set aside); 3 a bug in pbr_rules.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import csv
+import json
+import sys
+from decimal import Decimal
+
+from . import load, runtime
+from .errors import DataError, InternalError, PbrError, RulesetError, RulesetNotFound, UsageError
+from .evaluate import Rejected, as_date
+from .examples import run_examples
+from .resolve import RulesetLibrary
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_BUG = 0, 1, 2, 3
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "command", None):
+        parser.print_help()
+        return EXIT_USAGE
+    try:
+        return args.run(args)
+    except InternalError as error:
+        print(f"pbr: {error}", file=sys.stderr)
+        return EXIT_BUG
+    except RulesetNotFound as error:
+        print(error, file=sys.stderr)
+        return EXIT_USAGE
+    except RulesetError as error:
+        print(error, file=sys.stderr)
+        return EXIT_FAILED
+    except (UsageError, DataError) as error:
+        print(f"pbr: {error}" if error.span is None else str(error), file=sys.stderr)
+        return EXIT_USAGE
+    except BrokenPipeError:
+        return EXIT_OK
+    except KeyboardInterrupt:
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="pbr", description="Outcome rules for payment by results: check rulesets, run their "
+        "examples, evaluate client records as of a date and explain the results.")
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND")
+
+    def command(name, help_text, run):
+        sub = commands.add_parser(name, help=help_text, description=help_text)
+        sub.set_defaults(run=run, command=name)
+        sub.add_argument("--rulesets", action="append", default=[], metavar="DIR",
+                         help="a folder of rulesets (NAME/VERSION.pbr) searched before the shipped ones")
+        return sub
+
+    ruleset_help = "a .pbr file, NAME@VERSION, or NAME (its latest version)"
+    sub = command("check", "Parse and check rulesets; report every mistake with its place.", _check)
+    sub.add_argument("rulesets_to_check", nargs="+", metavar="RULESET", help=ruleset_help)
+
+    sub = command("test", "Run the examples written in rulesets (all shipped rulesets by default).", _test)
+    sub.add_argument("rulesets_to_test", nargs="*", metavar="RULESET", help=ruleset_help)
+    sub.add_argument("-v", "--verbose", action="store_true", help="list passing examples too")
+
+    sub = command("evaluate", "Evaluate every client in a data file as of a date.", _evaluate)
+    sub.add_argument("ruleset", metavar="RULESET", help=ruleset_help)
+    sub.add_argument("--data", required=True, metavar="PATH", help="client records, JSON Lines ('-': stdin)")
+    sub.add_argument("--as-of", required=True, metavar="DATE", help="the evaluation date, YYYY-MM-DD")
+    sub.add_argument("--out", metavar="FILE", help="write results here (default: standard output)")
+    sub.add_argument("--format", choices=["jsonl", "csv", "table"], default="jsonl",
+                     help="jsonl: one JSON object per client (default); csv and table: one row per result")
+    sub.add_argument("--errors", metavar="FILE",
+                     help="write rejected records here as JSON Lines (default: described on standard error)")
+    sub.add_argument("--strict", action="store_true", help="exit with 2 if any client was set aside")
+
+    sub = command("explain", "Show how every result for one client was reached.", _explain)
+    sub.add_argument("ruleset", metavar="RULESET", help=ruleset_help)
+    sub.add_argument("--data", required=True, metavar="PATH", help="client records, JSON Lines")
+    sub.add_argument("--client", required=True, metavar="ID", help="the client's id")
+    sub.add_argument("--as-of", required=True, metavar="DATE", help="the evaluation date, YYYY-MM-DD")
+
+    sub = command("cohort", "Write a seeded synthetic cohort in the national input format.", _cohort)
+    sub.add_argument("--clients", type=int, required=True, metavar="N")
+    sub.add_argument("--seed", type=int, default=1, metavar="S")
+    sub.add_argument("--out", metavar="FILE", help="default: standard output")
+    return parser
+
+
+# ---- commands ---------------------------------------------------------------------------------
+def _check(args) -> int:
+    failed = False
+    for ref in args.rulesets_to_check:
+        try:
+            ruleset = load(ref, args.rulesets)
+        except RulesetNotFound:
+            raise
+        except RulesetError as error:
+            print(error, file=sys.stderr)
+            failed = True
+            continue
+        resolved = ruleset.checked.resolved
+        overrides = [o for o in resolved.overrides if o.span.file == resolved.path]
+        extra = f", {len(overrides)} override(s)" if overrides else ""
+        print(f"{ruleset.ref}: ok ({len(resolved.outcomes)} outcomes, {len(resolved.examples)} examples{extra})")
+    return EXIT_FAILED if failed else EXIT_OK
+
+
+def _all_shipped(library: RulesetLibrary) -> list[str]:
+    return [f"{name}@{version}" for name in library.names() for version in library.versions(name)]
+
+
+def _test(args) -> int:
+    library = RulesetLibrary(args.rulesets)
+    refs = args.rulesets_to_test or _all_shipped(library)
+    passed = failed = 0
+    for ref in refs:
+        try:
+            ruleset = load(ref, args.rulesets)
+        except RulesetNotFound:
+            raise
+        except RulesetError as error:
+            print(error, file=sys.stderr)
+            failed += 1
+            continue
+        report = run_examples(ruleset)
+        for check in report.checks:
+            if not check.passed:
+                print(f"FAIL {check.describe()}")
+            elif args.verbose:
+                print(f"ok   {ruleset.ref}: {check.example.title}: {check.message}")
+        print(f"{ruleset.ref}: {report.passed} passed, {report.failed} failed")
+        passed += report.passed
+        failed += report.failed
+    print(f"{passed} passed, {failed} failed")
+    return EXIT_FAILED if failed else EXIT_OK
+
+
+@contextlib.contextmanager
+def _open_in(path: str):
+    if path == "-":
+        yield sys.stdin
+        return
+    try:
+        handle = open(path, encoding="utf-8")
+    except OSError as error:
+        raise UsageError(f"cannot read the data file {path}: {error.strerror}") from None
+    with handle:
+        yield handle
+
+
+@contextlib.contextmanager
+def _open_out(path: str | None):
+    if path is None:
+        yield sys.stdout
+        return
+    try:
+        handle = open(path, "w", encoding="utf-8", newline="")
+    except OSError as error:
+        raise UsageError(f"cannot write {path}: {error.strerror}") from None
+    with handle:
+        yield handle
+
+
+CSV_COLUMNS = ["client", "ruleset", "as_of", "outcome", "unit", "status", "date", "due", "amount", "reasons"]
+
+
+def _evaluate(args) -> int:
+    ruleset = load(args.ruleset, args.rulesets)
+    day = as_date(args.as_of)
+    evaluated = rejected = 0
+    error_out = None
+    with contextlib.ExitStack() as stack:
+        data = stack.enter_context(_open_in(args.data))
+        out = stack.enter_context(_open_out(args.out))
+        if args.errors:
+            error_out = stack.enter_context(_open_out(args.errors))
+        writer = _writer(args.format, out)
+        for item in ruleset.evaluate_lines(data, day, source=args.data):
+            if isinstance(item, Rejected):
+                rejected += 1
+                for error in item.errors:
+                    if error_out is not None:
+                        error_out.write(json.dumps(error.to_json(), ensure_ascii=False) + "\n")
+                    else:
+                        print(f"rejected: {error}", file=sys.stderr)
+            else:
+                evaluated += 1
+                writer(item)
+        if args.format == "table":
+            writer(None)
+    where = f" (see {args.errors})" if args.errors and rejected else ""
+    print(f"pbr: {evaluated + rejected} clients read: {evaluated} evaluated, {rejected} set aside{where}",
+          file=sys.stderr)
+    return EXIT_USAGE if (args.strict and rejected) else EXIT_OK
+
+
+def _writer(fmt: str, out):
+    if fmt == "jsonl":
+        def write(result):
+            out.write(result.to_json_line() + "\n")
+        return write
+    if fmt == "csv":
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(CSV_COLUMNS)
+
+        def write(result):
+            for row in _rows(result):
+                writer.writerow(row)
+        return write
+    rows: list = []
+
+    def write(result):
+        if result is not None:
+            rows.extend(_rows(result, with_reasons=False))
+            return
+        header = [c for c in CSV_COLUMNS if c not in ("ruleset", "as_of", "amount", "reasons")]
+        table = [header] + [[r[0], r[3], r[4], r[5], r[6], r[7]] for r in rows]
+        widths = [max(len(str(row[i])) for row in table) for i in range(len(header))]
+        for row in table:
+            out.write("  ".join(str(v).ljust(w) for v, w in zip(row, widths)).rstrip() + "\n")
+    return write
+
+
+def _rows(result, with_reasons: bool = True):
+    data = result.to_json()
+    if not data["results"]:
+        yield [data["client"], data["ruleset"], data["as_of"], "", "", "", "", "", "", ""]
+    for r in data["results"]:
+        yield [data["client"], data["ruleset"], data["as_of"], r["outcome"], r["unit"], r["status"],
+               r["date"] or "", r["due"] or "", r["amount"] or "",
+               " | ".join(r["reasons"]) if with_reasons else ""]
+
+
+def _explain(args) -> int:
+    ruleset = load(args.ruleset, args.rulesets)
+    day = as_date(args.as_of)
+    raw = _find_client(args.data, args.client)
+    result, sections = ruleset.explain(raw, day)
+    print(f"Client {result.client} under {ruleset.ref}, as of {day.isoformat()}")
+    sources = ruleset.checked.resolved.sources
+    for outcome, results, trace in sections:
+        print()
+        print(f"{outcome.name}: {outcome.title}")
+        file_lines = sources.get(outcome.span.file, [])
+        unit_results = iter(results)
+        for step in trace:
+            if step.kind == "unit":
+                print(f"  {step.name}:")
+                continue
+            text = file_lines[step.line - 1].strip() if 0 < step.line <= len(file_lines) else ""
+            if step.kind == "rule":
+                verdict = {True: "applies", False: "does not apply", None: "cannot be decided yet"}[step.value]
+                print(f"    line {step.line}: {text}  -> {verdict}")
+            else:
+                print(f"    line {step.line}: {step.name} = {runtime.show(step.value)}")
+        for r in results:
+            when = f" on {r.date}" if r.date else (f", due {r.due}" if r.due else "")
+            print(f"  => {r.unit}: {r.status}{when}")
+            for reason in r.reasons:
+                print(f"       {reason}")
+    return EXIT_OK
+
+
+def _find_client(path: str, client_id: str) -> dict:
+    """The raw record of one client; `explain` validates it and reports what is wrong."""
+    with _open_in(path) as data:
+        for number, line in enumerate(data, 1):
+            if client_id not in line:
+                continue
+            try:
+                record = json.loads(line, parse_float=Decimal)
+            except json.JSONDecodeError:
+                continue
+            if isinstance(record, dict) and record.get("id") == client_id:
+                return record
+    raise UsageError(f"no client {client_id} in {path}")
+
+
+def _cohort(args) -> int:
+    from .cohort import write
+    if args.clients < 0:
+        raise UsageError("--clients must be 0 or more")
+    with _open_out(args.out) as out:
+        count = write(args.clients, args.seed, out)
+    if args.out:
+        print(f"pbr: wrote {count} clients to {args.out}", file=sys.stderr)
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

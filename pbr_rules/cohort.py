@@ -1,0 +1,165 @@
+"""A seeded synthetic cohort in the national input format (DESIGN.md §4), with edge cases.
+
+The same seed gives the same file, byte for byte. Besides ordinary clients it plants the cases
+rules most often get wrong: a presentation on the discharge day, exactly at the end of the
+12-month window and the day after it, a discharge on 31 August (6 months later is 28/29 Feb),
+a new episode starting on the day the last one ended, open episodes, TOPs after the evaluation
+date, an end date without a discharge reason, absent TOP answers, and no presenting substance.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import random
+from typing import Iterator
+
+from .ast import Duration
+from .dates import add_duration
+
+SUBSTANCES = ["opiates", "crack", "cocaine", "amphetamines", "cannabis", "alcohol", "other"]
+SUCCESS = ["completed_drug_free", "completed_alcohol_free", "completed_occasional_user"]
+OTHER_REASONS = ["transferred_not_in_custody", "transferred_in_custody", "dropped_out",
+                 "withdrawn_by_provider", "retained_in_custody", "declined", "died", "other"]
+OFFENCES = ["shoplifting", "burglary", "theft", "possession", "fraud", "begging"]
+EDGE_CASES = ["presentation_on_discharge_day", "presentation_at_window_end", "presentation_day_after_window",
+              "discharge_31_august", "back_to_back_episode", "end_without_reason", "no_substance",
+              "review_pair_exactly_12_months", "review_pair_12_months_and_a_day"]
+
+START = datetime.date(2012, 4, 1)
+SPAN_DAYS = 3 * 365
+
+
+def _iso(day: datetime.date) -> str:
+    return day.isoformat()
+
+
+def _months(day: datetime.date, months: int) -> datetime.date:
+    return add_duration(day, Duration(months=months))
+
+
+def generate(clients: int, seed: int, start: datetime.date = START) -> Iterator[dict]:
+    rng = random.Random(seed)
+    for number in range(1, clients + 1):
+        edge = EDGE_CASES[number % len(EDGE_CASES)] if rng.random() < 0.15 else None
+        yield _client(rng, f"C{number:06d}", start, edge)
+
+
+def _client(rng: random.Random, client_id: str, start: datetime.date, edge: str | None) -> dict:
+    substances = rng.sample(SUBSTANCES, rng.choice([1, 1, 2, 2, 3]))
+    if edge == "no_substance":
+        substances = []
+    injecting = "opiates" in substances and rng.random() < 0.5
+    episodes, tops, presentations = [], [], []
+    day = start + datetime.timedelta(days=rng.randrange(SPAN_DAYS))
+    if edge == "discharge_31_august":
+        day = datetime.date(rng.choice([2012, 2013]), rng.choice([2, 3, 4]), 1)
+    for index in range(rng.choice([1, 1, 1, 2, 2, 3])):
+        episode_id = f"E{index + 1}"
+        length = rng.randrange(30, 540)
+        end = day + datetime.timedelta(days=length)
+        if edge == "discharge_31_august" and index == 0:
+            end = datetime.date(day.year, 8, 31)
+        is_open = rng.random() < 0.2
+        episode = {"id": episode_id, "start": _iso(day), "provider": rng.choice(["P1", "P2", "P3"]),
+                   "modality": rng.choice(["prescribing", "psychosocial", "residential"])}
+        if not is_open:
+            episode["end"] = _iso(end)
+            if not (edge == "end_without_reason" and index == 0):
+                episode["discharge_reason"] = rng.choice(SUCCESS * 2 + OTHER_REASONS)
+        episodes.append(episode)
+        tops.extend(_tops(rng, day, None if is_open else end, substances, injecting, edge))
+        if is_open:
+            break
+        day = end if edge == "back_to_back_episode" else end + datetime.timedelta(days=rng.randrange(20, 700))
+        if rng.random() < 0.5:
+            break
+    last_end = episodes[-1].get("end")
+    if last_end:
+        discharge = datetime.date.fromisoformat(last_end)
+        window_end = _months(discharge, 12)
+        planted = {"presentation_on_discharge_day": discharge,
+                   "presentation_at_window_end": window_end,
+                   "presentation_day_after_window": window_end + datetime.timedelta(days=1)}.get(edge)
+        if planted:
+            presentations.append({"date": _iso(planted), "setting": rng.choice(["treatment", "criminal_justice"])})
+    for _ in range(rng.choice([0, 0, 0, 1, 1, 2])):
+        when = start + datetime.timedelta(days=rng.randrange(SPAN_DAYS + 400))
+        presentations.append({"date": _iso(when), "setting": rng.choice(["treatment", "criminal_justice"])})
+    offences = []
+    first_start = datetime.date.fromisoformat(episodes[0]["start"])
+    for _ in range(rng.choice([0, 0, 0, 1, 1, 2, 3])):
+        when = first_start + datetime.timedelta(days=rng.randrange(-60, 500))
+        offences.append({"date": _iso(when), "offence_type": rng.choice(OFFENCES)})
+    if rng.random() < 0.05:
+        offences.append({"date": _iso(first_start), "offence_type": "shoplifting"})
+    doses = []
+    if rng.random() < 0.3:
+        when = first_start + datetime.timedelta(days=rng.randrange(0, 60))
+        for _ in range(rng.choice([1, 2, 3, 3, 4])):
+            doses.append({"date": _iso(when)})
+            when += datetime.timedelta(days=rng.randrange(20, 200))
+    client = {
+        "id": client_id,
+        "date_of_birth": _iso(datetime.date(rng.randrange(1955, 1998), rng.randrange(1, 13), rng.randrange(1, 29))),
+        "sex": rng.choice(["F", "M"]),
+        "provider": episodes[0]["provider"],
+        "complexity": rng.choice(["low", "medium", "high"]),
+        "presenting_substances": substances,
+        "episodes": episodes,
+        "top_reviews": tops,
+        "presentations": presentations,
+        "offences": offences,
+        "hep_b_doses": doses,
+    }
+    return client
+
+
+def _tops(rng, start, end, substances, injecting, edge) -> list:
+    def top(day, stage, level):
+        record = {"date": _iso(day), "stage": stage,
+                  "days_used": {s: max(0, min(28, int(level * rng.randrange(0, 29)))) for s in substances
+                                if rng.random() < 0.9},
+                  "quality_of_life": rng.randrange(4, 21) if rng.random() < 0.9 else None,
+                  "psychological_health": rng.randrange(0, 21),
+                  "physical_health": rng.randrange(0, 21),
+                  "acute_housing_problem": rng.random() < 0.3 * level + 0.05,
+                  "at_risk_of_eviction": rng.random() < 0.2 * level,
+                  "paid_work_days": rng.randrange(0, 29), "education_days": rng.randrange(0, 5)}
+        if rng.random() < 0.1:
+            del record["acute_housing_problem"]
+        if injecting:
+            record["injecting_days"] = max(0, int(level * rng.randrange(0, 29)))
+        elif rng.random() < 0.8:
+            record["injecting_days"] = 0
+        if record["quality_of_life"] is None:
+            del record["quality_of_life"]
+        return record
+
+    tops = []
+    if rng.random() < 0.9:
+        tops.append(top(start, "start", 1.0))
+    day, level = start, 1.0
+    horizon = end or (start + datetime.timedelta(days=900))
+    while True:
+        if edge == "review_pair_exactly_12_months" and len(tops) == 1:
+            day = _months(day, 6)
+        elif edge == "review_pair_12_months_and_a_day" and len(tops) == 2:
+            day = _months(day, 12) + datetime.timedelta(days=1)
+        else:
+            day = day + datetime.timedelta(days=rng.randrange(120, 240))
+        if day > horizon:
+            break
+        level *= rng.choice([0.0, 0.3, 0.6, 0.9, 1.0])
+        tops.append(top(day, "review", level))
+    if end and rng.random() < 0.6:
+        tops.append(top(end, "exit", level))
+    return tops
+
+
+def write(clients: int, seed: int, out, start: datetime.date = START) -> int:
+    count = 0
+    for client in generate(clients, seed, start):
+        out.write(json.dumps(client) + "\n")
+        count += 1
+    return count

@@ -1,0 +1,136 @@
+"""Run a ruleset's examples as tests (`pbr test`).
+
+An example is a client (inline, or by id from a JSON / JSON Lines file beside the ruleset), an
+as-of date, and the expected status and date of named outcomes.
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from pathlib import Path
+
+import attrs
+
+from . import ast
+from .errors import DataError, PbrError
+from .evaluate import ClientResult, Ruleset
+
+
+@attrs.frozen(slots=True)
+class ExampleCheck:
+    example: ast.Example
+    expectation: ast.Expectation | None
+    passed: bool
+    message: str
+
+    def describe(self) -> str:
+        span = self.expectation.span if self.expectation else self.example.span
+        return f"{span}: example \"{self.example.title}\": {self.message}"
+
+
+@attrs.frozen(slots=True)
+class ExampleReport:
+    ruleset: str
+    checks: tuple
+
+    @property
+    def passed(self) -> int:
+        return sum(1 for c in self.checks if c.passed)
+
+    @property
+    def failed(self) -> int:
+        return sum(1 for c in self.checks if not c.passed)
+
+
+def load_example_client(example: ast.Example, cache: dict | None = None) -> dict:
+    if example.client is not None:
+        return _decimals(example.client)
+    path = Path(example.span.file).parent / example.client_file
+    cache = cache if cache is not None else {}
+    if path not in cache:
+        cache[path] = _read_clients(path)
+    clients = cache[path]
+    if example.client_id not in clients:
+        raise PbrError(f'example "{example.title}": no client {example.client_id} in {example.client_file}',
+                       span=example.span)
+    return clients[example.client_id]
+
+
+def _read_clients(path: Path) -> dict:
+    text = path.read_text(encoding="utf-8")
+    stripped = text.lstrip()
+    if stripped.startswith("["):
+        records = json.loads(text, parse_float=Decimal)
+    elif path.suffix == ".json":
+        records = [json.loads(text, parse_float=Decimal)]
+    else:
+        records = [json.loads(line, parse_float=Decimal) for line in text.splitlines() if line.strip()]
+    return {r.get("id"): r for r in records if isinstance(r, dict)}
+
+
+def _decimals(value):
+    """Inline JSON from the ruleset file: floats were never made, but be sure of it."""
+    if isinstance(value, float):
+        return Decimal(str(value))
+    if isinstance(value, dict):
+        return {k: _decimals(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_decimals(v) for v in value]
+    return value
+
+
+def run_examples(ruleset: Ruleset) -> ExampleReport:
+    checks = []
+    cache: dict = {}
+    for example in ruleset.checked.resolved.examples:
+        try:
+            client = load_example_client(example, cache)
+            result = ruleset.evaluate(client, example.as_of)
+        except DataError as error:
+            problems = getattr(error, "errors", [error])
+            message = "the example's client is not valid data: " + "; ".join(
+                f"{e.path}: {e.message}" for e in problems)
+            checks.append(ExampleCheck(example, None, False, message))
+            continue
+        except PbrError as error:
+            checks.append(ExampleCheck(example, None, False, error.message))
+            continue
+        for expectation in example.expectations:
+            checks.append(_check(example, expectation, result))
+    return ExampleReport(ruleset.ref, tuple(checks))
+
+
+def _describe(status: str, date, due) -> str:
+    words = status.replace("_", " ")
+    if status in ("achieved", "not_achieved"):
+        return f"{words} on {date}"
+    if status == "pending":
+        return f"pending until {due}" if due else "pending (no due date)"
+    return words
+
+
+def _check(example: ast.Example, expectation: ast.Expectation, result: ClientResult) -> ExampleCheck:
+    candidates = [r for r in result.results if r.outcome == expectation.outcome]
+    if expectation.unit is not None:
+        candidates = [r for r in candidates if r.unit == expectation.unit]
+    label = expectation.outcome + (f" for {expectation.unit}" if expectation.unit else "")
+    if not candidates:
+        units = sorted({r.unit for r in result.results if r.outcome == expectation.outcome})
+        message = (f"{label}: no such result; units with results: {', '.join(units)}" if units
+                   else f"{label}: no result at all (no unit of this outcome exists on {example.as_of})")
+        return ExampleCheck(example, expectation, False, message)
+    if len(candidates) > 1:
+        units = ", ".join(r.unit for r in candidates)
+        return ExampleCheck(example, expectation, False,
+                            f"{label}: the client has several units ({units}); say which with `for UNIT`")
+    actual = candidates[0]
+    expected_date = expectation.date if expectation.status in ("achieved", "not_achieved") else None
+    expected_due = expectation.date if expectation.status == "pending" else None
+    ok = (actual.status == expectation.status and actual.date == expected_date and actual.due == expected_due)
+    want = _describe(expectation.status, expectation.date, expectation.date)
+    got = _describe(actual.status, actual.date, actual.due)
+    if ok:
+        return ExampleCheck(example, expectation, True, f"{label}: {got}")
+    reasons = " ".join(actual.reasons)
+    return ExampleCheck(example, expectation, False, f"{label}: expected {want}, got {got}. {reasons}")
