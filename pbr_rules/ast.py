@@ -146,7 +146,7 @@ class IsTest:
 
 @frozen
 class Quantifier:
-    kind: str  # some, no, every, count, earliest, latest
+    kind: str  # some, no, every, count, earliest, latest, each (the matching records, as a list)
     var: str
     source: "Expr"
     within: Optional[Name]

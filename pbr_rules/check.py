@@ -672,7 +672,7 @@ class _Checker:
         elif source.kind == "set" and node.kind in ("some", "no", "every", "count"):
             element = T("enum", source.name)
         elif source.kind == "set":
-            element = self.error(f"`{node.kind}` needs a list of dated records; a set of values has no order",
+            element = self.error(f"`{node.kind}` needs a list of records; a set of values has no order",
                                  node.source.span)
         else:
             element = self.error(f"`{node.kind} {node.var} in ...` needs a list of records or a set of values, "
@@ -702,6 +702,8 @@ class _Checker:
             return BOOL
         if node.kind == "count":
             return NUMBER
+        if node.kind == "each":
+            return source if source.kind == "list" else ERROR
         return element
 
     # ---- outcomes ---------------------------------------------------------------------------

@@ -249,7 +249,6 @@ def _explain(args) -> int:
         print()
         print(f"{outcome.name}: {outcome.title}")
         file_lines = sources.get(outcome.span.file, [])
-        unit_results = iter(results)
         for step in trace:
             if step.kind == "unit":
                 print(f"  {step.name}:")

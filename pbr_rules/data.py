@@ -35,6 +35,9 @@ class ClientReader:
                 lags[name] = lag if lag and (lag.months or lag.days) else None
         self.lags = lags
         self._view_plans = {name: self._view_plan(info) for name, info in self.records.items()}
+        self._client_dates = bool(self._view_plans["client"][0])
+        self._list_plans = [(field, record, self.records[record].dated_by, self.lags.get(record),
+                             bool(self._view_plans[record][0])) for field, record in self.lists.items()]
 
     # ---- reading ----------------------------------------------------------------------------
     def read_jsonl(self, lines: Iterable[str], source: str = "<data>") -> Iterator:
@@ -214,25 +217,27 @@ class ClientReader:
         """The client as known on ``as_of``: later records do not exist, later dates are unknown,
         and a lagging record exists only once its date plus the lag has been reached."""
         view = dict(client)
-        self._hide_dates(view, "client", as_of, None)
-        for list_field, record_name in self.lists.items():
-            info = self.records[record_name]
-            lag = self.lags.get(record_name)
+        if self._client_dates:
+            self._hide_dates(view, "client", as_of, None)
+        for list_field, record_name, key, lag, has_other_dates in self._list_plans:
             items = client[list_field]
-            if info.dated_by:
-                key = info.dated_by
-                visible = []
-                for item in items:
-                    day = item[key]
-                    if (add_duration(day, lag) if lag else day) > as_of:
-                        break  # sorted by date: every later record is later still
-                    visible.append(item)
-            else:
-                visible = list(items)
-            plan_dates = self._view_plans[record_name][0]
-            if plan_dates:
-                visible = [self._hidden_copy(item, record_name, as_of, lag) for item in visible]
-            view[list_field] = visible
+            if not items:
+                continue
+            if key is not None:
+                # a record is known once its date (plus the lag: `date + lag <= as_of`, which month
+                # clamping makes differ from `date <= as_of - lag`) has come; lists are date-sorted
+                last = items[-1][key]
+                if (add_duration(last, lag) if lag else last) > as_of:
+                    visible = []
+                    for item in items:
+                        day = item[key]
+                        if (add_duration(day, lag) if lag else day) > as_of:
+                            break
+                        visible.append(item)
+                    items = visible
+            if has_other_dates:
+                items = [self._hidden_copy(item, record_name, as_of, lag) for item in items]
+            view[list_field] = items
         return view
 
     def _hidden_copy(self, item: dict, record_name: str, as_of, lag) -> dict:

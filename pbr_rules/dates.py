@@ -18,11 +18,18 @@ _ONE_DAY = datetime.timedelta(days=1)
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
+_DAYS_IN_MONTH = (0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+
 def add_months(day: datetime.date, months: int) -> datetime.date:
-    years, month_index = divmod(day.month - 1 + months, 12)
-    year, month = day.year + years, month_index + 1
-    last = calendar.monthrange(year, month)[1]
-    return datetime.date(year, month, min(day.day, last))
+    index = day.month - 1 + months
+    year, month = day.year + index // 12, index % 12 + 1
+    result_day = day.day
+    if result_day > 28:  # only the last days of a month can need clamping
+        last = 29 if month == 2 and calendar.isleap(year) else _DAYS_IN_MONTH[month]
+        if result_day > last:
+            result_day = last
+    return datetime.date(year, month, result_day)
 
 
 def add_duration(day, length):

@@ -35,32 +35,42 @@ class OutcomeResult:
     reasons: tuple
 
     def to_json(self) -> dict:
-        return {"outcome": self.outcome, "unit": self.unit, "status": self.status,
-                "date": self.date.isoformat() if self.date else None,
-                "due": self.due.isoformat() if self.due else None,
-                "amount": None if self.amount is None else f"{self.amount:.2f}",
-                "reasons": list(self.reasons)}
+        return _row_json(attrs.astuple(self, recurse=False))
 
 
 @attrs.frozen(slots=True)
 class ClientResult:
+    """One client's results. ``rows`` are plain tuples in OutcomeResult's field order, so that
+    evaluating a cohort builds no object nobody asked for; ``results`` gives them typed."""
+
     client: str
     ruleset: str
     as_of: datetime.date
-    results: tuple
+    rows: tuple
+
+    @property
+    def results(self) -> tuple:
+        return tuple(OutcomeResult(*row) for row in self.rows)
 
     def to_json(self) -> dict:
         return {"client": self.client, "ruleset": self.ruleset, "as_of": self.as_of.isoformat(),
-                "results": [r.to_json() for r in self.results]}
+                "results": [_row_json(row) for row in self.rows]}
 
     def to_json_line(self) -> str:
         return json.dumps(self.to_json(), ensure_ascii=False)
 
     def result(self, outcome: str, unit: str | None = None) -> OutcomeResult | None:
-        for r in self.results:
-            if r.outcome == outcome and (unit is None or r.unit == unit):
-                return r
+        for row in self.rows:
+            if row[0] == outcome and (unit is None or row[1] == unit):
+                return OutcomeResult(*row)
         return None
+
+
+def _row_json(row: tuple) -> dict:
+    outcome, unit, status, date, due, amount, reasons = row
+    return {"outcome": outcome, "unit": unit, "status": status,
+            "date": date.isoformat() if date else None, "due": due.isoformat() if due else None,
+            "amount": None if amount is None else f"{amount:.2f}", "reasons": list(reasons)}
 
 
 @attrs.frozen(slots=True)
@@ -168,30 +178,23 @@ class Ruleset:
 
     def evaluate_prepared(self, client: dict, as_of: datetime.date) -> ClientResult:
         view = self.reader.view(client, as_of)
-        results = []
-        for outcome in self.compiled.outcomes:
-            try:
-                results.extend(self._outcome_results(outcome, view, as_of, None))
-            except Exception as error:  # a bug in pbr_rules; say which rule was running
-                raise self._internal(error, client, outcome.name) from error
+        try:
+            results = self.compiled.evaluate_all(view, as_of, _cap_per_client)
+        except Exception as error:  # a bug in pbr_rules; say which rule was running
+            raise self._internal(error, client) from error
         return ClientResult(client["id"], self.ref, as_of, tuple(results))
 
     def _outcome_results(self, outcome, view, as_of, trace) -> list:
-        function = outcome.function
-        results = []
+        function, name = outcome.function, outcome.name
         if outcome.list_field is None:
             status = function(view, as_of, view) if trace is None else function(view, as_of, view, trace)
-            results.append(_result(outcome.name, view["id"], status, as_of))
-        else:
-            for unit in view[outcome.list_field]:
-                if trace is None:
-                    status = function(view, as_of, unit)
-                else:
-                    trace.append(TraceStep(outcome.span.line, "unit", unit["id"], None))
-                    status = function(view, as_of, unit, trace)
-                results.append(_result(outcome.name, unit["id"], status, as_of))
-            if outcome.frequency[0] == "client":
-                results = _cap_per_client(results, outcome.frequency[1])
+            return [_result(name, view["id"], status, as_of)]
+        results = []
+        for unit in view[outcome.list_field]:
+            trace.append(TraceStep(outcome.span.line, "unit", unit["id"], None))
+            results.append(_result(name, unit["id"], function(view, as_of, unit, trace), as_of))
+        if outcome.frequency[0] == "client":
+            results = _cap_per_client(results, outcome.frequency[1])
         return results
 
     def explain(self, client: dict, as_of) -> tuple[ClientResult, list]:
@@ -207,42 +210,39 @@ class Ruleset:
             trace: list = []
             outcome_results = self._outcome_results(outcome, view, day, trace)
             results.extend(outcome_results)
-            sections.append((outcome, outcome_results, [TraceStep(*s) if isinstance(s, tuple) else s
-                                                        for s in trace]))
+            sections.append((outcome, [OutcomeResult(*row) for row in outcome_results],
+                             [TraceStep(*s) if isinstance(s, tuple) else s for s in trace]))
         return ClientResult(prepared["id"], self.ref, day, tuple(results)), sections
 
-    def _internal(self, error: Exception, client: dict, outcome: str) -> InternalError:
+    def _internal(self, error: Exception, client: dict) -> InternalError:
+        """Name the ruleset line whose generated code failed (the compiler's line map)."""
         where = None
         for frame, lineno in traceback.walk_tb(error.__traceback__):
             if frame.f_code.co_filename == self.compiled.filename:
-                where = self.compiled.span_of_line(lineno)
-        place = f" (rule at {where})" if where else ""
-        return InternalError(f"{type(error).__name__}: {error} while evaluating `{outcome}` for client "
+                where = self.compiled.span_of_line(lineno) or where
+        place = f" in the rule at {where}" if where else ""
+        return InternalError(f"{type(error).__name__}: {error} while evaluating client "
                              f"{client.get('id')}{place}", hint="please report this with the ruleset and the record")
 
 
-def _result(outcome: str, unit: str, status: tuple, as_of: datetime.date) -> OutcomeResult:
+def _result(outcome: str, unit: str, status: tuple, as_of: datetime.date) -> tuple:
     kind, date, due, reasons = status
-    if kind in ("achieved", "not_achieved") and date > as_of:
-        # decided on a later day: not known yet, so pending until then
-        return OutcomeResult(outcome, unit, "pending", None, date, None,
-                             tuple(reasons) + (f"This will be decided on {date.isoformat()}.",))
-    if kind != "pending":
-        due = None
-    return OutcomeResult(outcome, unit, kind, date, due, None, tuple(reasons))
+    return (outcome, unit, kind, date, due, None, tuple(reasons))
 
 
-def _cap_per_client(results: list, limit: int) -> list:
-    """`earned at most N times per client`: later achievements beyond the limit do not count."""
-    achieved = sorted((r for r in results if r.status == "achieved"), key=lambda r: r.date)
-    over = {id(r) for r in achieved[limit:]}
+def _cap_per_client(rows: list, limit: int) -> list:
+    """`earned at most N times per client`: achievements beyond the first N (by date, then unit
+    order) do not count, and say so."""
+    achieved = sorted((i for i, row in enumerate(rows) if row[2] == "achieved"), key=lambda i: rows[i][3])
+    over = set(achieved[limit:])
+    times = "once" if limit == 1 else f"{limit} times"
     capped = []
-    for r in results:
-        if id(r) in over:
-            times = "once" if limit == 1 else f"{limit} times"
-            r = attrs.evolve(r, status="not_achieved", reasons=r.reasons + (
+    for i, row in enumerate(rows):
+        if i in over:
+            outcome, unit, _, date, due, amount, reasons = row
+            row = (outcome, unit, "not_achieved", date, None, amount, reasons + (
                 f"Already earned {times} for this client, the most this outcome allows.",))
-        capped.append(r)
+        capped.append(row)
     return capped
 
 

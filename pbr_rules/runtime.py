@@ -11,7 +11,9 @@ import datetime
 from decimal import Decimal
 
 from .ast import Duration
-from .dates import add_duration, next_day, previous_day
+from .dates import add_duration, add_months
+
+ONE_DAY = datetime.timedelta(days=1)
 
 
 class Window:
@@ -34,11 +36,13 @@ def make_window(exclusive: bool, anchor, length, until) -> Window:
     `after X until Y` = X < d <= Y; `from X until Y` = X <= d <= Y."""
     if anchor is None:
         return Window(None, None)
-    start = next_day(anchor) if exclusive else anchor
+    start = anchor + ONE_DAY if exclusive else anchor
     if length is not None:
-        end = add_duration(anchor, length)
+        end = add_months(anchor, length.months) if length.months else anchor
+        if length.days:
+            end = end + datetime.timedelta(days=length.days)
         if not exclusive:
-            end = previous_day(end)
+            end = end - ONE_DAY
     else:
         end = until
     return Window(start, end)
@@ -48,7 +52,7 @@ def restarting_window(exclusive, anchor, length, records, field, accept, max_tim
     """A window that restarts on the day after each qualifying record inside it, at most
     ``max_times`` times. ``records`` are the visible ones, in date order."""
     window = make_window(exclusive, anchor, length, None)
-    if window.start is None or max_times is None:
+    if window.start is None or max_times is None or not records:
         return window
     restarts = []
     while len(restarts) < max_times:
@@ -82,6 +86,27 @@ def in_window(records, field, window):
         if day >= start:
             found.append(record)
     return found
+
+
+def first_within(records, field, window):
+    """The earliest record dated inside the window, or None."""
+    start, end = window.start, window.end
+    if start is None or end is None:
+        return None
+    for record in records:
+        day = record[field]
+        if day > end:
+            return None
+        if day >= start:
+            return record
+    return None
+
+
+def any_within(records, field, window, is_closed):
+    """Is any record dated inside the window? Unknown while none is and the window is open."""
+    if first_within(records, field, window) is not None:
+        return True
+    return False if is_closed else None
 
 
 def closed(window, lag, as_of) -> bool:
@@ -208,6 +233,12 @@ def show_percent(value) -> str:
     return "unknown" if value is None else f"{format((value * 100).normalize(), 'f')}%"
 
 
-def restart_notes(window) -> list:
-    return [f"The clock restarted on the day after the {noun.replace('_', ' ')} of {day.isoformat()} "
-            f"(restart {i} of at most {window.restart_limit})." for i, (day, noun) in enumerate(window.restarts, 1)]
+def decided_later(day) -> str:
+    return f"This will be decided on {day.isoformat()}."
+
+
+def restart_notes(window) -> tuple:
+    if not window.restarts:
+        return ()
+    return tuple(f"The clock restarted on the day after the {noun.replace('_', ' ')} of {day.isoformat()} "
+            f"(restart {i} of at most {window.restart_limit})." for i, (day, noun) in enumerate(window.restarts, 1))
