@@ -39,9 +39,13 @@ class T:
             "duration": "a length of time", "percent": "a percentage", "money": "an amount of money",
             "window": "a time window", "error": "an unknown type",
         }.get(self.kind) or {
-            "enum": f"a {self.name} value", "set": f"a set of {self.name} values",
-            "record": f"a {self.name} record", "list": f"a list of {self.name} records",
+            "enum": f"{_article(self.name)} {self.name} value", "set": f"a set of {self.name} values",
+            "record": f"{_article(self.name)} {self.name} record", "list": f"a list of {self.name} records",
         }.get(self.kind) or f"a table of {self.value.words() if self.value else 'values'} by {self.name}"
+
+
+def _article(word: str | None) -> str:
+    return "an" if word and word[0].lower() in "aeiou" else "a"
 
 
 ERROR = T("error")
@@ -171,9 +175,10 @@ class _Checker:
         self.check_enums()
         self.check_records()
         self.check_parameters()
+        self.check_overridden_signatures()
         for name in self.rs.definitions:
             self.definition_type(name)
-        self.check_overridden_signatures()
+        self.check_overridden_results()
         for outcome in self.rs.outcomes.values():
             self.check_outcome(outcome)
         self.check_examples()
@@ -319,7 +324,13 @@ class _Checker:
             new = self.parameter_types.get(override.name)
             if new is not None and new != ERROR and old and new not in old:
                 self.error(f"the override of `{override.name}` changes its kind: it was "
-                           f"{next(iter(old)).words()}, now {new.words()}", override.span)
+                           f"{next(iter(old)).words()}, now {new.words()}", override.span,
+                           f"an override must keep the kind, so that the inherited rules still make sense")
+                # go on with the inherited value, so the inherited rules are not blamed for this
+                self.parameter_types[override.name] = next(iter(old))
+                self.parameter_values[override.name] = sorted(
+                    ((d.from_date, self.constant(d.expr, report=False)[0]) for d in base.values),
+                    key=lambda v: v[0] or datetime.date.min)
 
     def constant(self, expr, report: bool = True):
         """Evaluate a parameter's value: literals, sets and tables of enum values, negation."""
@@ -416,6 +427,28 @@ class _Checker:
                 self.error(f"the override of `{override.name}` must take the same inputs as the original "
                            f"({', '.join(p.name + ': ' + p.type_name for p in old.params) or 'none'})",
                            new.span)
+                self.check_definition_alone(new)
+                # check the rest against the original, so the inherited rules are not blamed
+                self.rs.definitions[override.name] = old
+
+    def check_definition_alone(self, definition: ast.Definition) -> None:
+        scope = {p.name: Symbol("var", p.name, self.param_type(p), p) for p in definition.params}
+        self.expr(definition.body, [scope])
+
+    def check_overridden_results(self) -> None:
+        for override in self.rs.overrides:
+            if override.kind != "definition" or self.rs.definitions[override.name] is override.replaces:
+                continue
+            new_type = self.definition_types.get(override.name)
+            checker = _Checker(self.rs.base)
+            checker.check_enums()
+            checker.check_records()
+            checker.check_parameters()
+            old_type = checker.definition_type(override.name)
+            if ERROR not in (new_type, old_type) and new_type != old_type:
+                self.error(f"the override of `{override.name}` gives {new_type.words()}, but the original "
+                           f"gives {old_type.words()}", self.rs.definitions[override.name].span,
+                           "an override must give the same kind of value")
 
     # ---- expressions ------------------------------------------------------------------------
     def lookup(self, name: str, scopes: list) -> Optional[Symbol]:
@@ -501,7 +534,7 @@ class _Checker:
             info = self.records.get(base.name)
             field = info.fields.get(node.name) if info else None
             if field is None:
-                return self.error(f"a {base.name} record has no field `{node.name}`", node.span,
+                return self.error(f"{_article(base.name)} {base.name} record has no field `{node.name}`", node.span,
                                   did_you_mean(node.name, info.fields if info else ()))
             return field.type
         if base.kind == "window":

@@ -219,9 +219,18 @@ def show(value) -> str:
     if isinstance(value, (frozenset, set)):
         return ", ".join(sorted(value)) or "none"
     if isinstance(value, dict):
-        if "id" in value and value["id"] is not None:
+        if value.get("id") is not None:
             return str(value["id"])
-        return ", ".join(f"{k} {v}" for k, v in value.items() if v is not None)
+        dated = value.get("date")
+        if isinstance(dated, datetime.date):
+            described = ", ".join(f"{k} {show(v)}" for k, v in value.items()
+                                  if k != "date" and v is not None and not isinstance(v, dict))
+            return f"the record of {dated.isoformat()}" + (f" ({described})" if described else "")
+        return ", ".join(f"{k} {show(v)}" for k, v in value.items() if v is not None)
+    if isinstance(value, list):
+        if not value:
+            return "none"
+        return "; ".join(show(item) for item in value)
     return str(value)
 
 
