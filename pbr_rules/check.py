@@ -79,6 +79,7 @@ class FieldInfo:
     high: Optional[Decimal]
     known_from: Optional[str]
     not_before: Optional[str]
+    value_scalar: Optional[str] = None  # a map's values: number, count or score (low/high are theirs)
 
 
 @attrs.frozen(slots=True)
@@ -238,11 +239,13 @@ class _Checker:
                 if scalar == "list" and record.name != "client":
                     self.error("lists of records belong on the client record", field.span,
                                f"move `{field.name}` to `record client`")
-                low, high = field.type.low, field.type.high
+                ranged = field.type.value_type if scalar == "map" and field.type.value_type else field.type
+                low, high = ranged.low, ranged.high
                 if low is not None and high is not None and low > high:
-                    self.error(f"the range {low}..{high} is empty", field.type.span)
+                    self.error(f"the range {low}..{high} is empty", ranged.span)
                 fields[field.name] = FieldInfo(field.name, t, field.optional, scalar, low, high,
-                                               field.known_from, field.not_before)
+                                               field.known_from, field.not_before,
+                                               ranged.kind if scalar == "map" else None)
             self.records[record.name] = RecordInfo(record.name, fields, record.dated_by,
                                                    record.lagging_by, record.doc)
         for record in self.rs.records.values():

@@ -14,7 +14,7 @@ import json
 from decimal import Decimal
 from typing import Iterable, Iterator
 
-from .check import CheckedRuleset, FieldInfo, RecordInfo
+from .check import CheckedRuleset, FieldInfo, RecordInfo, _article
 from .dates import add_duration, parse_iso_date
 from .errors import DataError
 
@@ -87,7 +87,7 @@ class ClientReader:
             if key not in info.fields:
                 close = difflib.get_close_matches(key, info.fields, n=1, cutoff=0.7)
                 hint = f" (did you mean {close[0]!r}?)" if close else ""
-                report(f"{path}.{key}", f"unknown field {key!r} in a {info.name} record{hint}")
+                report(f"{path}.{key}", f"unknown field {key!r} in {_article(info.name)} {info.name} record{hint}")
         for name, field in info.fields.items():
             value = obj.get(name)
             field_path = f"{path}.{name}"
@@ -100,7 +100,7 @@ class ClientReader:
                     out[name] = {}
                 else:
                     if not field.optional:
-                        report(field_path, f"missing required field {name!r} of a {info.name} record")
+                        report(field_path, f"missing required field {name!r} of {_article(info.name)} {info.name} record")
                     out[name] = None
                 continue
             out[name] = self._value(value, field, field_path, report)
@@ -144,7 +144,7 @@ class ClientReader:
                 report(path, f"expected an object of numbers by {field.type.name}, got {_json_kind(value)}")
                 return {}
             table = {}
-            value_field = FieldInfo(field.name, field.type.value, False, "number",
+            value_field = FieldInfo(field.name, field.type.value, False, field.value_scalar or "number",
                                     field.low, field.high, None, None)
             for key, item in value.items():
                 if self._enum(key, field.type.name, f"{path}.{key}", report) is not None:
@@ -174,11 +174,11 @@ class ClientReader:
         if isinstance(value, str) and value in values:
             return value
         if not isinstance(value, str):
-            report(path, f"expected a {enum} value, got {_json_kind(value)}")
+            report(path, f"expected {_article(enum)} {enum} value, got {_json_kind(value)}")
             return None
         close = difflib.get_close_matches(value, values, n=1, cutoff=0.6)
         hint = f"did you mean {close[0]!r}?" if close else "expected one of " + ", ".join(self.enum_order[enum])
-        report(path, f"{value!r} is not a {enum} value; {hint}")
+        report(path, f"{value!r} is not {_article(enum)} {enum} value; {hint}")
         return None
 
     def _list(self, value, field: FieldInfo, path: str, report):
@@ -191,7 +191,7 @@ class ClientReader:
         for i, item in enumerate(value):
             item_path = f"{path}[{i}]"
             if not isinstance(item, dict):
-                report(item_path, f"expected a {record.name} record (a JSON object), got {_json_kind(item)}")
+                report(item_path, f"expected {_article(record.name)} {record.name} record (a JSON object), got {_json_kind(item)}")
                 continue
             normalised = self._record(item, record, item_path, report)
             record_id = normalised.get("id")
