@@ -151,5 +151,6 @@ def test_output_is_byte_identical_across_processes(tmp_path):
 
 
 def test_console_script_is_installed():
-    done = subprocess.run(["pbr", "--help"], capture_output=True, text=True)
+    script = Path(sys.executable).parent / "pbr"  # beside this Python: a venv need not be activated
+    done = subprocess.run([str(script if script.exists() else "pbr"), "--help"], capture_output=True, text=True)
     assert done.returncode == 0 and "evaluate" in done.stdout
