@@ -35,6 +35,7 @@ class ClientReader:
                 lags[name] = lag if lag and (lag.months or lag.days) else None
         self.lags = lags
         self._view_plans = {name: self._view_plan(info) for name, info in self.records.items()}
+        self._plans: dict = {}
         self._client_dates = bool(self._view_plans["client"][0])
         self._list_plans = [(field, record, self.records[record].dated_by, self.lags.get(record),
                              bool(self._view_plans[record][0])) for field, record in self.lists.items()]
@@ -78,96 +79,135 @@ class ClientReader:
         if not isinstance(obj, dict):
             report("$", "a client must be a JSON object")
             return None, errors
-        client = self._record(obj, self.records["client"], "$", report)
+        client = self._record(obj, "client", "$", report)
         return (client, []) if not errors else (None, errors)
 
-    def _record(self, obj: dict, info: RecordInfo, path: str, report) -> dict:
-        out = {}
-        for key in obj:
-            if key not in info.fields:
-                close = difflib.get_close_matches(key, info.fields, n=1, cutoff=0.7)
-                hint = f" (did you mean {close[0]!r}?)" if close else ""
-                report(f"{path}.{key}", f"unknown field {key!r} in {_article(info.name)} {info.name} record{hint}")
-        for name, field in info.fields.items():
-            value = obj.get(name)
-            field_path = f"{path}.{name}"
-            if value is None:
-                if field.scalar in ("list",):
-                    out[name] = []
-                elif field.scalar == "set":
-                    out[name] = frozenset()
-                elif field.scalar == "map":
-                    out[name] = {}
-                else:
-                    if not field.optional:
-                        report(field_path, f"missing required field {name!r} of {_article(info.name)} {info.name} record")
-                    out[name] = None
-                continue
-            out[name] = self._value(value, field, field_path, report)
-        for name, field in info.fields.items():
-            if field.not_before and out.get(name) is not None and out.get(field.not_before) is not None:
-                if out[name] < out[field.not_before]:
-                    report(f"{path}.{name}", f"{name} {out[name]} is before {field.not_before} "
-                                             f"{out[field.not_before]}")
-        return out
+    # ---- validation plans: one converter per field, chosen once per ruleset ---------------------
+    def _plan(self, record_name: str):
+        plan = self._plans.get(record_name)
+        if plan is None:
+            info = self.records[record_name]
+            fields = []
+            for name, field in info.fields.items():
+                absent = {"list": list, "set": frozenset, "map": dict}.get(field.scalar)
+                fields.append((name, self._converter(field), absent, not field.optional))
+            order_checks = [(name, f.not_before) for name, f in info.fields.items() if f.not_before]
+            plan = self._plans[record_name] = (info, frozenset(info.fields), fields, order_checks)
+        return plan
 
-    def _value(self, value, field: FieldInfo, path: str, report):
+    def _converter(self, field: FieldInfo):
+        """A function (value, path, name, report) -> normalised value, or None after reporting.
+        Paths are only built when something is wrong."""
         scalar = field.scalar
         if scalar == "date":
-            try:
-                return parse_iso_date(value)
-            except ValueError as error:
-                report(path, str(error))
-                return None
+            def convert(value, path, name, report):
+                try:
+                    return parse_iso_date(value)
+                except ValueError as error:
+                    report(f"{path}.{name}", str(error))
+            return convert
         if scalar in ("number", "count", "score"):
-            return self._number(value, field, path, report)
+            return self._number_converter(scalar, field.low, field.high)
         if scalar == "text":
-            if not isinstance(value, str):
-                report(path, f"expected a text, got {_json_kind(value)}")
-                return None
-            return value
+            def convert(value, path, name, report):
+                if type(value) is str:
+                    return value
+                report(f"{path}.{name}", f"expected a text, got {_json_kind(value)}")
+            return convert
         if scalar == "bool":
-            if not isinstance(value, bool):
-                report(path, f"expected true or false, got {_json_kind(value)}")
+            def convert(value, path, name, report):
+                if value is True or value is False:
+                    return value
+                report(f"{path}.{name}", f"expected true or false, got {_json_kind(value)}")
+            return convert
+        if scalar == "enum":
+            enum = field.type.name
+
+            def convert(value, path, name, report):
+                return self._enum(value, enum, f"{path}.{name}", report)
+            return convert
+        if scalar == "set":
+            enum = field.type.name
+            values = self.enums[enum]
+
+            def convert(value, path, name, report):
+                if not isinstance(value, list):
+                    report(f"{path}.{name}", f"expected a list of {enum} values, got {_json_kind(value)}")
+                    return frozenset()
+                if all(type(v) is str and v in values for v in value):
+                    return frozenset(value)
+                return frozenset(v for i, v in enumerate(value)
+                                 if self._enum(v, enum, f"{path}.{name}[{i}]", report) is not None)
+            return convert
+        if scalar == "map":
+            enum = field.type.name
+            keys = self.enums[enum]
+            value_convert = self._number_converter(field.value_scalar or "number", field.low, field.high)
+
+            def convert(value, path, name, report):
+                if not isinstance(value, dict):
+                    report(f"{path}.{name}", f"expected an object of numbers by {enum}, got {_json_kind(value)}")
+                    return {}
+                table = {}
+                for key, item in value.items():
+                    if key in keys or self._enum(key, enum, f"{path}.{name}.{key}", report) is not None:
+                        table[key] = value_convert(item, f"{path}.{name}", key, report)
+                return table
+            return convert
+        if scalar == "list":
+            record_name = field.type.name
+
+            def convert(value, path, name, report):
+                return self._list(value, record_name, f"{path}.{name}", report)
+            return convert
+        raise AssertionError(f"no converter for {scalar}")  # the checker admits no other kind
+
+    @staticmethod
+    def _number_converter(scalar: str, low, high):
+        whole = scalar in ("count", "score")
+
+        def convert(value, path, name, report):
+            kind = type(value)
+            if kind is not int and kind is not Decimal:
+                report(f"{path}.{name}", f"expected a number, got {_json_kind(value)}")
+                return None
+            if whole and kind is Decimal:
+                if value != int(value):
+                    report(f"{path}.{name}", f"expected a whole number, got {value}")
+                    return None
+                value = int(value)
+            if (low is not None and value < low) or (high is not None and value > high):
+                report(f"{path}.{name}", f"{value} is outside the range {low}..{high}")
                 return None
             return value
-        if scalar == "enum":
-            return self._enum(value, field.type.name, path, report)
-        if scalar == "set":
-            if not isinstance(value, list):
-                report(path, f"expected a list of {field.type.name} values, got {_json_kind(value)}")
-                return frozenset()
-            return frozenset(v for i, v in enumerate(value)
-                             if self._enum(v, field.type.name, f"{path}[{i}]", report) is not None)
-        if scalar == "map":
-            if not isinstance(value, dict):
-                report(path, f"expected an object of numbers by {field.type.name}, got {_json_kind(value)}")
-                return {}
-            table = {}
-            value_field = FieldInfo(field.name, field.type.value, False, field.value_scalar or "number",
-                                    field.low, field.high, None, None)
-            for key, item in value.items():
-                if self._enum(key, field.type.name, f"{path}.{key}", report) is not None:
-                    table[key] = self._number(item, value_field, f"{path}.{key}", report)
-            return table
-        if scalar == "list":
-            return self._list(value, field, path, report)
-        report(path, "this field's type is not understood")  # unreachable after checking
-        return None
+        return convert
 
-    def _number(self, value, field: FieldInfo, path: str, report):
-        if isinstance(value, bool) or not isinstance(value, (int, Decimal)):
-            report(path, f"expected a number, got {_json_kind(value)}")
-            return None
-        if field.scalar in ("count", "score"):
-            if value != int(value):
-                report(path, f"expected a whole number, got {value}")
-                return None
-            value = int(value)
-        if field.low is not None and value < field.low or field.high is not None and value > field.high:
-            report(path, f"{value} is outside the range {field.low}..{field.high}")
-            return None
-        return value
+    def _record(self, obj: dict, record_name: str, path: str, report) -> dict:
+        info, names, fields, order_checks = self._plan(record_name)
+        if not names.issuperset(obj):
+            for key in obj:
+                if key not in names:
+                    close = difflib.get_close_matches(key, info.fields, n=1, cutoff=0.7)
+                    hint = f" (did you mean {close[0]!r}?)" if close else ""
+                    report(f"{path}.{key}", f"unknown field {key!r} in {_article(info.name)} {info.name} record{hint}")
+        out = {}
+        for name, convert, absent, required in fields:
+            value = obj.get(name)
+            if value is None:
+                if absent is not None:
+                    out[name] = absent()
+                else:
+                    if required:
+                        report(f"{path}.{name}", f"missing required field {name!r} of "
+                                                 f"{_article(info.name)} {info.name} record")
+                    out[name] = None
+            else:
+                out[name] = convert(value, path, name, report)
+        for name, earlier in order_checks:
+            value, bound = out[name], out[earlier]
+            if value is not None and bound is not None and value < bound:
+                report(f"{path}.{name}", f"{name} {value} is before {earlier} {bound}")
+        return out
 
     def _enum(self, value, enum: str, path: str, report):
         values = self.enums[enum]
@@ -181,23 +221,23 @@ class ClientReader:
         report(path, f"{value!r} is not {_article(enum)} {enum} value; {hint}")
         return None
 
-    def _list(self, value, field: FieldInfo, path: str, report):
-        record = self.records[field.type.name]
+    def _list(self, value, record_name: str, path: str, report):
+        record = self.records[record_name]
         if not isinstance(value, list):
             report(path, f"expected a list of {record.name} records, got {_json_kind(value)}")
             return []
         items = []
         ids: dict = {}
         for i, item in enumerate(value):
-            item_path = f"{path}[{i}]"
-            if not isinstance(item, dict):
-                report(item_path, f"expected {_article(record.name)} {record.name} record (a JSON object), got {_json_kind(item)}")
+            if type(item) is not dict:
+                report(f"{path}[{i}]", f"expected {_article(record.name)} {record.name} record (a JSON object), "
+                                       f"got {_json_kind(item)}")
                 continue
-            normalised = self._record(item, record, item_path, report)
+            normalised = self._record(item, record_name, f"{path}[{i}]", report)
             record_id = normalised.get("id")
             if record_id is not None:
                 if record_id in ids:
-                    report(f"{item_path}.id", f"duplicate {record.name} id {record_id} "
+                    report(f"{path}[{i}].id", f"duplicate {record.name} id {record_id} "
                                               f"(also at {path}[{ids[record_id]}])")
                 ids.setdefault(record_id, i)
             items.append(normalised)
