@@ -14,14 +14,14 @@ from pathlib import Path
 from typing import Iterable
 
 from .check import check
-from .errors import (DataError, EvaluationError, InternalError, PbrError, RulesetError, RulesetErrors,
+from .errors import (DataError, InternalError, PbrError, RulesetError, RulesetErrors,
                      RulesetNotFound, RulesetSyntaxError, UsageError)
 from .evaluate import ClientResult, OutcomeResult, Rejected, Ruleset
 from .resolve import RulesetLibrary, resolve_file
 
 __all__ = ["load", "Ruleset", "ClientResult", "OutcomeResult", "Rejected", "RulesetLibrary",
            "PbrError", "RulesetError", "RulesetErrors", "RulesetSyntaxError", "RulesetNotFound",
-           "DataError", "EvaluationError", "UsageError", "InternalError"]
+           "DataError", "UsageError", "InternalError"]
 
 
 def load(ref: str | Path, rulesets: Iterable[str | Path] = ()) -> Ruleset:

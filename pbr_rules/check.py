@@ -328,7 +328,7 @@ class _Checker:
             if new is not None and new != ERROR and old and new not in old:
                 self.error(f"the override of `{override.name}` changes its kind: it was "
                            f"{next(iter(old)).words()}, now {new.words()}", override.span,
-                           f"an override must keep the kind, so that the inherited rules still make sense")
+                           "an override must keep the kind, so that the inherited rules still make sense")
                 # go on with the inherited value, so the inherited rules are not blamed for this
                 self.parameter_types[override.name] = next(iter(old))
                 self.parameter_values[override.name] = sorted(
@@ -631,7 +631,7 @@ class _Checker:
             self.error(f"`is {node.test}` needs a yes/no value, but this is {self.shown(node.operand, t)}",
                        node.span, "use `is known` to ask whether a value is recorded")
         if t.kind in ("list", "set"):
-            self.error(f"a list is never unknown; to ask whether it is empty write `no x in ...`", node.span)
+            self.error("a list is never unknown; to ask whether it is empty write `no x in ...`", node.span)
         return BOOL
 
     def x_Binary(self, node, scopes, expected):

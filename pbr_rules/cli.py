@@ -14,7 +14,7 @@ import sys
 from decimal import Decimal
 
 from . import load, runtime
-from .errors import DataError, InternalError, PbrError, RulesetError, RulesetNotFound, UsageError
+from .errors import DataError, InternalError, RulesetError, RulesetNotFound, UsageError
 from .evaluate import Rejected, as_date
 from .examples import run_examples
 from .resolve import RulesetLibrary
@@ -94,15 +94,22 @@ def _parser() -> argparse.ArgumentParser:
 
 
 # ---- commands ---------------------------------------------------------------------------------
+def _load_or_report(ref: str, folders: list):
+    """The loaded ruleset, or None after printing its errors (an unknown ruleset is a usage error)."""
+    try:
+        return load(ref, folders)
+    except RulesetNotFound:
+        raise
+    except RulesetError as error:
+        print(error, file=sys.stderr)
+        return None
+
+
 def _check(args) -> int:
     failed = False
     for ref in args.rulesets_to_check:
-        try:
-            ruleset = load(ref, args.rulesets)
-        except RulesetNotFound:
-            raise
-        except RulesetError as error:
-            print(error, file=sys.stderr)
+        ruleset = _load_or_report(ref, args.rulesets)
+        if ruleset is None:
             failed = True
             continue
         resolved = ruleset.checked.resolved
@@ -121,12 +128,8 @@ def _test(args) -> int:
     refs = args.rulesets_to_test or _all_shipped(library)
     passed = failed = 0
     for ref in refs:
-        try:
-            ruleset = load(ref, args.rulesets)
-        except RulesetNotFound:
-            raise
-        except RulesetError as error:
-            print(error, file=sys.stderr)
+        ruleset = _load_or_report(ref, args.rulesets)
+        if ruleset is None:
             failed += 1
             continue
         report = run_examples(ruleset)

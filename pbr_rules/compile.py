@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import contextlib
 import itertools
-from decimal import Decimal
 from typing import Callable
 
 import attrs
@@ -205,20 +204,21 @@ class _Generator:
         if self.trace:
             self.emit(1, f"_trace.append(({line}, 'window', {self.const(statement.name)}, {name}))")
 
+    def reasons(self, rule: ast.Rule) -> str:
+        return "(" + "".join(self.template(t) + ", " for t in rule.reasons) + ")"
+
     def rule(self, rule: ast.Rule, notes: str, line: int) -> bool:
-        reasons = "(" + "".join(self.template(t) + ", " for t in rule.reasons) + ")"
-        status = {"not_applicable": "not_applicable", "achieved": "achieved",
-                  "not_achieved": "not_achieved", "pending": "pending",
-                  "otherwise_pending": "pending"}[rule.kind]
+        """Emit one rule; True if it ends the outcome (`otherwise pending`)."""
         if rule.kind == "otherwise_pending":
             due = self.ex(rule.at) if rule.at is not None else "None"
             if self.trace:
                 self.emit(1, f"_trace.append(({line}, 'rule', {self.const(rule.kind)}, True))")
-            self.emit(1, f"return ('pending', None, {due}, {notes}{reasons})")
+            self.emit(1, f"return ('pending', None, {due}, {notes}{self.reasons(rule)})")
             return True
         condition = self.ex(rule.when)
+        # the date and the reasons are computed only once the condition holds: what it tells holds there
         with self.knowing(self.facts(rule.when, "t")):
-            reasons = "(" + "".join(self.template(t) + ", " for t in rule.reasons) + ")"
+            reasons = self.reasons(rule)
             at = self.ex(rule.at) if rule.at is not None else "None"
         if self.trace:
             self.emit(1, f"_c = {condition}")
@@ -232,7 +232,7 @@ class _Generator:
             self.emit(2, f"_at = {at}")
             self.emit(2, "if _at is not None:")
             self.emit(3, "if _at <= as_of:")
-            self.emit(4, f"return ({self.const(status)}, _at, None, {notes}{reasons})")
+            self.emit(4, f"return ({self.const(rule.kind)}, _at, None, {notes}{reasons})")
             # decided on a later day: not known yet, so pending until then
             self.emit(3, f"return ('pending', None, _at, {notes}{reasons} + (_rt.decided_later(_at),))")
         elif rule.kind == "pending":
@@ -591,13 +591,13 @@ class _Generator:
         source = self.ex(node.source, iterable=True)
         if not self.nonnull(node.source):
             source = f"({source} or ())"
+        plain_source = source
         closed = None
         if node.within is not None:
             record = self.c.records[source_type.name]
             window = f"v_{node.within.name}"
             lag = self.c.parameter_values.get(record.lagging_by) if record.lagging_by else None
             lag_value = self.const(_runtime_value(lag[-1][1])) if lag else "None"
-            plain_source = source
             source = f"_rt.in_window({source}, {self.const(record.dated_by)}, {window})"
             closed = f"_rt.closed({window}, {lag_value}, as_of)"
         condition = self.ex(node.condition) if node.condition is not None else "True"

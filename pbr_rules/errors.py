@@ -132,10 +132,6 @@ class DataError(PbrError):
         return f"{where}:{who} {self.path}: {self.message}"
 
 
-class EvaluationError(PbrError):
-    """Evaluation was asked for something it cannot do (an unknown client, a bad date)."""
-
-
 class UsageError(PbrError):
     """A bad argument given to the API or the command line."""
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime
 import json
-import sys
 import traceback
 from typing import Iterable, Iterator
 
@@ -19,10 +18,7 @@ from .check import CheckedRuleset
 from .compile import CompiledRuleset, compile_ruleset
 from .data import ClientReader
 from .dates import parse_iso_date
-from .errors import DataError, EvaluationError, InternalError, UsageError
-
-STATUSES = ("achieved", "not_achieved", "pending", "not_applicable")
-
+from .errors import DataError, InternalError, UsageError
 
 @attrs.frozen(slots=True)
 class OutcomeResult:
@@ -245,6 +241,3 @@ def _cap_per_client(rows: list, limit: int) -> list:
         capped.append(row)
     return capped
 
-
-def evaluation_error(message: str) -> EvaluationError:
-    return EvaluationError(message)

@@ -528,7 +528,7 @@ class _Builder(Transformer):
     def _placeholder(self, source: str, line: int, column: int):
         try:
             tree = parser().parse(source, start="expr")
-        except UnexpectedInput as error:
+        except UnexpectedInput:
             message = f"cannot read {{{source}}} in a reason text as an expression"
             raise RulesetSyntaxError(message, span=Span(self.path, line, column),
                                      hint="placeholders hold a name or a path, like {e.end}",

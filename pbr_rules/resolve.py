@@ -185,7 +185,7 @@ def resolve_file(path: str | Path, library: RulesetLibrary | None = None,
         if override_reason is not None:
             if base is None:
                 errors.append(RulesetError(
-                    f"nothing to override: this ruleset does not extend another",
+                    "nothing to override: this ruleset does not extend another",
                     span=decl.span, hint="add `extends NAME VERSION` to the header, or remove `override`"))
                 return
             if name not in values:

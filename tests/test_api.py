@@ -83,7 +83,7 @@ def test_wigan_records_its_override_and_reason(wigan):
 
 def test_every_error_is_a_pbr_error():
     for name in ["RulesetError", "RulesetErrors", "RulesetSyntaxError", "RulesetNotFound", "DataError",
-                 "EvaluationError", "UsageError", "InternalError"]:
+                 "UsageError", "InternalError"]:
         assert issubclass(getattr(pbr_rules, name), pbr_rules.PbrError)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime
 
+import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from pbr_rules.dates import add_months
@@ -64,22 +65,14 @@ def decided(result) -> dict:
             if r.status in ("achieved", "not_achieved")}
 
 
+@pytest.mark.parametrize("ruleset", ["national", "wigan"])
 @SETTINGS
-@given(clients(), as_of_pairs)
-def test_a_decided_status_never_changes_later_national(national, person, dates):
+@given(person=clients(), dates=as_of_pairs)
+def test_a_decided_status_never_changes_later(request, ruleset, person, dates):
+    rules = request.getfixturevalue(ruleset)
     earlier, later = (BASE + datetime.timedelta(days=d) for d in dates)
-    before = decided(national.evaluate(person, earlier))
-    after = {(r.outcome, r.unit): (r.status, r.date) for r in national.evaluate(person, later).results}
-    for key, value in before.items():
-        assert after.get(key) == value, key
-
-
-@SETTINGS
-@given(clients(), as_of_pairs)
-def test_a_decided_status_never_changes_later_wigan(wigan, person, dates):
-    earlier, later = (BASE + datetime.timedelta(days=d) for d in dates)
-    before = decided(wigan.evaluate(person, earlier))
-    after = {(r.outcome, r.unit): (r.status, r.date) for r in wigan.evaluate(person, later).results}
+    before = decided(rules.evaluate(person, earlier))
+    after = {(r.outcome, r.unit): (r.status, r.date) for r in rules.evaluate(person, later).results}
     for key, value in before.items():
         assert after.get(key) == value, key
 
