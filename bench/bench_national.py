@@ -78,6 +78,15 @@ def main(argv=None) -> int:
         t_hand = best_of(args.repeat, hand)
         rows.append((label, n / t_compiled, n / t_hand, t_hand / t_compiled))
 
+    def compiled_whole_run():
+        for item in pbr_rules.load("national").evaluate_lines(lines, as_of):
+            pass
+
+    t_whole = best_of(args.repeat, compiled_whole_run)
+    t_hand_text = n / rows[1][2]
+    rows.append(("whole run (load the ruleset + read + validate + evaluate)", n / t_whole, n / t_hand_text,
+                 t_hand_text / t_whole))
+
     print(f"national@1.0.0, {n} synthetic clients (seed {args.seed}), as of {as_of}, best of {args.repeat}")
     print(f"load (parse + check + compile): {load_time * 1000:.1f} ms")
     for label, compiled_rate, hand_rate, ratio in rows:

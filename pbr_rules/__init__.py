@@ -33,4 +33,9 @@ def load(ref: str | Path, rulesets: Iterable[str | Path] = ()) -> Ruleset:
     """
     library = RulesetLibrary(rulesets)
     path = library.locate(ref)
-    return Ruleset(check(resolve_file(path, library)))
+    try:
+        return Ruleset(check(resolve_file(path, library)))
+    except PbrError:
+        raise
+    except Exception as error:  # a bug in pbr_rules, never the user's rules: say so
+        raise InternalError(f"{type(error).__name__}: {error}", hint=f"loading {path}") from error

@@ -10,6 +10,7 @@ import argparse
 import contextlib
 import csv
 import json
+import os
 import sys
 from decimal import Decimal
 
@@ -46,6 +47,12 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_OK
     except KeyboardInterrupt:
         return 130
+    except Exception as error:  # a bug in pbr_rules: say so, and show where only on request
+        print(f"pbr: {InternalError(f'{type(error).__name__}: {error}')}", file=sys.stderr)
+        if os.environ.get("PBR_DEBUG"):
+            raise
+        print("pbr: set PBR_DEBUG=1 to see the Python traceback", file=sys.stderr)
+        return EXIT_BUG
 
 
 def _parser() -> argparse.ArgumentParser:

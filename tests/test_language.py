@@ -209,3 +209,34 @@ define b(e: episode) = e.finish
 define c = unknown_thing
 """)
     assert [e.line for e in caught.value.errors] == [4, 5, 6]  # the header takes lines 1-3
+
+
+def test_an_outcome_override_replaces_the_inherited_outcome_in_place(rulesets):
+    rs = load(rulesets, """
+override outcome planned_exit "Planned exit, drug free only"
+  because "locally only drug-free completions are paid"
+  domain drugs, final, per episode e
+  achieved at e.end when e.discharge_reason = completed_drug_free because "drug free"
+  not achieved at e.end when e.end is known because "ended otherwise"
+  otherwise pending because "open"
+""")
+    assert rs.outcome_names.index("planned_exit") == pbr_rules.load("national").outcome_names.index("planned_exit")
+    person = client(episodes=[episode("E1", "2012-01-01", "2012-06-01", "completed_alcohol_free")])
+    assert status_of(rs.evaluate(person, "2013-01-01"), "planned_exit", "E1") == ("not_achieved", "2012-06-01", None)
+    assert [o.reason for o in rs.checked.resolved.overrides] == ["locally only drug-free completions are paid"]
+
+
+def test_an_unexpected_failure_is_reported_as_a_bug_not_a_traceback(national, monkeypatch, capsys):
+    from pbr_rules import InternalError, cli
+
+    def broken(*args, **kwargs):
+        raise ZeroDivisionError("simulated bug")
+    monkeypatch.setattr(national.compiled, "evaluate_all", broken)
+    with pytest.raises(InternalError) as caught:
+        national.evaluate(client(), "2013-01-01")
+    assert "a bug in pbr_rules" in str(caught.value)
+    monkeypatch.setattr(cli, "_cohort", broken)
+    assert cli.main(["cohort", "--clients", "1"]) == cli.EXIT_BUG
+    err = capsys.readouterr().err
+    assert "internal error (a bug in pbr_rules, not in your rules or data): ZeroDivisionError" in err
+    assert "Traceback" not in err
