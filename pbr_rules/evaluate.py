@@ -227,17 +227,27 @@ def _result(outcome: str, unit: str, status: tuple, as_of: datetime.date) -> tup
 
 
 def _cap_per_client(rows: list, limit: int) -> list:
-    """`earned at most N times per client`: achievements beyond the first N (by date, then unit
-    order) do not count, and say so."""
-    achieved = sorted((i for i, row in enumerate(rows) if row[2] == "achieved"), key=lambda i: rows[i][3])
-    over = set(achieved[limit:])
+    """`earned at most N times per client`: the first N units, in unit order, that achieve the
+    outcome earn it; later ones do not. A unit's achievement waits (pending) while an earlier
+    unit is undecided, because that unit may yet take the place: so a decided status never
+    changes later (new units only ever come after the known ones)."""
     times = "once" if limit == 1 else f"{limit} times"
+    earned = 0
+    waiting = False
     capped = []
-    for i, row in enumerate(rows):
-        if i in over:
-            outcome, unit, _, date, due, amount, reasons = row
-            row = (outcome, unit, "not_achieved", date, None, amount, reasons + (
-                f"Already earned {times} for this client, the most this outcome allows.",))
+    for row in rows:
+        outcome, unit, status, date, due, amount, reasons = row
+        if status == "achieved":
+            if waiting:
+                row = (outcome, unit, "pending", None, None, amount, reasons + (
+                    "Waits until the earlier units of this client are decided: the outcome can be "
+                    f"earned only {times} per client.",))
+            elif earned >= limit:
+                row = (outcome, unit, "not_achieved", date, None, amount, reasons + (
+                    f"Already earned {times} for this client, the most this outcome allows.",))
+            else:
+                earned += 1
+        elif status == "pending":
+            waiting = True
         capped.append(row)
     return capped
-

@@ -123,6 +123,27 @@ outcome first_completion "First completion only"
     assert second.reasons[-1] == "Already earned once for this client, the most this outcome allows."
 
 
+def test_a_capped_achievement_waits_for_earlier_undecided_units(rulesets):
+    rs = load(rulesets, """
+outcome first_completion "First completion only"
+  domain drugs, final, per episode e
+  earned once per client
+  achieved at e.end when successful_discharge(e) because "completed"
+  not achieved at e.end when e.end is known because "ended otherwise"
+  otherwise pending because "open"
+""")
+    # E1 is still open when E2 (which started later) completes: E2 must wait, because E1 may yet
+    # complete and take the one payment; deciding E2 now could be overturned later
+    person = client(episodes=[episode("E1", "2012-01-01", "2012-12-01", "completed_drug_free"),
+                              episode("E2", "2012-03-01", "2012-06-01", "completed_drug_free")])
+    early = rs.evaluate(person, "2012-07-01")
+    assert status_of(early, "first_completion", "E1") == ("pending", None, None)
+    assert status_of(early, "first_completion", "E2") == ("pending", None, None)
+    late = rs.evaluate(person, "2013-01-01")
+    assert status_of(late, "first_completion", "E1") == ("achieved", "2012-12-01", None)
+    assert status_of(late, "first_completion", "E2") == ("not_achieved", "2012-06-01", None)
+
+
 def test_a_decision_dated_after_the_as_of_date_is_pending_until_then(rulesets):
     rs = load(rulesets, """
 outcome anniversary "A year after starting"

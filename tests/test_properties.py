@@ -65,7 +65,44 @@ def decided(result) -> dict:
             if r.status in ("achieved", "not_achieved")}
 
 
-@pytest.mark.parametrize("ruleset", ["national", "wigan"])
+CAPPED = """
+ruleset capped version 1.0.0
+extends national 1.0.0
+override parameter offence_lag = 3 months because "lagging data, to test caps with late records"
+override outcome planned_exit "Planned exit, paid once per client" because "one payment per client"
+  domain drugs, final, per episode e
+  earned once per client
+  achieved at e.end when successful_discharge(e) because "completed"
+  not achieved at e.end when e.end is known because "ended otherwise"
+  otherwise pending because "open"
+outcome offence_free_once "No offending in 6 months, paid once per client"
+  domain offending, interim, per episode e
+  earned once per client
+  window w = after e.start for 6 months
+  not achieved at (earliest o in client.offences within w).date when some o in client.offences within w
+    because "offence"
+  achieved at w.end when no o in client.offences within w because "none"
+  otherwise pending until w.end + offence_lag because "open"
+outcome quiet_episode "No presentation during the episode, dated at its start, paid once per client"
+  domain drugs, final, per episode e
+  earned once per client
+  window w = from e.start until e.end
+  achieved at e.start when e.end is known and no p in client.presentations within w because "quiet"
+  not achieved at e.start when e.end is known and some p in client.presentations within w because "not"
+  otherwise pending because "open"
+"""
+
+
+@pytest.fixture(scope="module")
+def capped(tmp_path_factory):
+    import pbr_rules
+    root = tmp_path_factory.mktemp("rulesets")
+    (root / "capped").mkdir()
+    (root / "capped" / "1.0.0.pbr").write_text(CAPPED)
+    return pbr_rules.load("capped@1.0.0", [root])
+
+
+@pytest.mark.parametrize("ruleset", ["national", "wigan", "capped"])
 @SETTINGS
 @given(person=clients(), dates=as_of_pairs)
 def test_a_decided_status_never_changes_later(request, ruleset, person, dates):
