@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import Iterable, Iterator
 
 from .check import CheckedRuleset, FieldInfo, RecordInfo, _article
-from .dates import add_duration, parse_iso_date
+from .dates import _ISO_DATE, add_duration, parse_iso_date
 from .errors import DataError
 
 
@@ -36,6 +36,7 @@ class ClientReader:
         self.lags = lags
         self._view_plans = {name: self._view_plan(info) for name, info in self.records.items()}
         self._plans: dict = {}
+        self._validators: dict = {}
         self._client_dates = bool(self._view_plans["client"][0])
         self._list_plans = [(field, record, self.records[record].dated_by, self.lags.get(record),
                              bool(self._view_plans[record][0])) for field, record in self.lists.items()]
@@ -183,31 +184,92 @@ class ClientReader:
         return convert
 
     def _record(self, obj: dict, record_name: str, path: str, report) -> dict:
+        validator = self._validators.get(record_name)
+        if validator is None:
+            validator = self._validators[record_name] = self._compile_validator(record_name)
+        return validator(obj, path, report)
+
+    def _compile_validator(self, record_name: str):
+        """Straight-line Python for one record type: the common, valid case inline (type checks,
+        ranges, dates); every problem is handed to the field's converter, which words it. Like
+        the rules compiler, no value from the ruleset is put into the code: field names are
+        identifiers the grammar checked, and everything else is a constant."""
         info, names, fields, order_checks = self._plan(record_name)
-        if not names.issuperset(obj):
+        constants: list = [names]
+        lines = ["def validate(obj, path, report):",
+                 "    if not K[0].issuperset(obj):",
+                 "        unknown(obj, path, report)",
+                 "    g = obj.get"]
+        out = []
+
+        def const(value) -> str:
+            constants.append(value)
+            return f"K[{len(constants) - 1}]"
+
+        for index, (name, convert, absent, required) in enumerate(fields):
+            field = info.fields[name]
+            var, key, slow = f"x{index}", repr(name), const(convert)
+            lines.append(f"    v = g({key})")
+            lines.append("    if v is None:")
+            if absent is not None:
+                lines.append(f"        {var} = {absent.__name__}()")
+            else:
+                if required:
+                    lines.append(f"        missing(path, {key}, report)")
+                lines.append(f"        {var} = None")
+            scalar = field.scalar
+            if scalar == "date":
+                lines += ["    elif type(v) is str and ISO(v):",
+                          "        try:",
+                          f"            {var} = DATE(v)",
+                          "        except ValueError:",
+                          f"            {var} = {slow}(v, path, {key}, report)"]
+            elif scalar in ("count", "score") or (scalar == "number" and (field.low is not None or field.high is not None)):
+                low = "" if field.low is None else f" and {const(field.low)} <= v"
+                high = "" if field.high is None else f" and v <= {const(field.high)}"
+                exact = "type(v) is int" if scalar in ("count", "score") else "(type(v) is int or type(v) is Decimal)"
+                lines.append(f"    elif {exact}{low}{high}:")
+                lines.append(f"        {var} = v")
+            elif scalar == "number":
+                lines.append("    elif type(v) is int or type(v) is Decimal:")
+                lines.append(f"        {var} = v")
+            elif scalar == "text":
+                lines.append("    elif type(v) is str:")
+                lines.append(f"        {var} = v")
+            elif scalar == "bool":
+                lines.append("    elif v is True or v is False:")
+                lines.append(f"        {var} = v")
+            elif scalar == "enum":
+                lines.append(f"    elif type(v) is str and v in {const(self.enums[field.type.name])}:")
+                lines.append(f"        {var} = v")
+            lines.append("    else:")
+            lines.append(f"        {var} = {slow}(v, path, {key}, report)")
+            out.append(f"{key}: {var}")
+        for name, earlier in order_checks:
+            later_var = f"x{list(info.fields).index(name)}"
+            earlier_var = f"x{list(info.fields).index(earlier)}"
+            lines.append(f"    if {later_var} is not None and {earlier_var} is not None and {later_var} < {earlier_var}:")
+            lines.append(f"        out_of_order(path, {repr(name)}, {later_var}, {repr(earlier)}, {earlier_var}, report)")
+        lines.append("    return {" + ", ".join(out) + "}")
+
+        def unknown(obj, path, report):
             for key in obj:
                 if key not in names:
                     close = difflib.get_close_matches(key, info.fields, n=1, cutoff=0.7)
                     hint = f" (did you mean {close[0]!r}?)" if close else ""
                     report(f"{path}.{key}", f"unknown field {key!r} in {_article(info.name)} {info.name} record{hint}")
-        out = {}
-        for name, convert, absent, required in fields:
-            value = obj.get(name)
-            if value is None:
-                if absent is not None:
-                    out[name] = absent()
-                else:
-                    if required:
-                        report(f"{path}.{name}", f"missing required field {name!r} of "
-                                                 f"{_article(info.name)} {info.name} record")
-                    out[name] = None
-            else:
-                out[name] = convert(value, path, name, report)
-        for name, earlier in order_checks:
-            value, bound = out[name], out[earlier]
-            if value is not None and bound is not None and value < bound:
-                report(f"{path}.{name}", f"{name} {value} is before {earlier} {bound}")
-        return out
+
+        def missing(path, name, report):
+            report(f"{path}.{name}", f"missing required field {name!r} of {_article(info.name)} {info.name} record")
+
+        def out_of_order(path, name, value, earlier, bound, report):
+            report(f"{path}.{name}", f"{name} {value} is before {earlier} {bound}")
+
+        namespace = {"K": tuple(constants), "ISO": _ISO_DATE.match, "DATE": datetime.date.fromisoformat,
+                     "Decimal": Decimal, "unknown": unknown, "missing": missing, "out_of_order": out_of_order,
+                     "__builtins__": __builtins__}
+        exec(compile("\n".join(lines) + "\n", f"<pbr validator {record_name}>", "exec"), namespace)
+        return namespace["validate"]
 
     def _enum(self, value, enum: str, path: str, report):
         values = self.enums[enum]
@@ -223,28 +285,33 @@ class ClientReader:
 
     def _list(self, value, record_name: str, path: str, report):
         record = self.records[record_name]
-        if not isinstance(value, list):
+        if type(value) is not list:
             report(path, f"expected a list of {record.name} records, got {_json_kind(value)}")
             return []
+        validator = self._validators.get(record_name)
+        if validator is None:
+            validator = self._validators[record_name] = self._compile_validator(record_name)
         items = []
+        has_id = "id" in record.fields
         ids: dict = {}
         for i, item in enumerate(value):
             if type(item) is not dict:
                 report(f"{path}[{i}]", f"expected {_article(record.name)} {record.name} record (a JSON object), "
                                        f"got {_json_kind(item)}")
                 continue
-            normalised = self._record(item, record_name, f"{path}[{i}]", report)
-            record_id = normalised.get("id")
-            if record_id is not None:
-                if record_id in ids:
-                    report(f"{path}[{i}].id", f"duplicate {record.name} id {record_id} "
-                                              f"(also at {path}[{ids[record_id]}])")
-                ids.setdefault(record_id, i)
+            normalised = validator(item, f"{path}[{i}]", report)
+            if has_id:
+                record_id = normalised["id"]
+                if record_id is not None:
+                    if record_id in ids:
+                        report(f"{path}[{i}].id", f"duplicate {record.name} id {record_id} "
+                                                  f"(also at {path}[{ids[record_id]}])")
+                    else:
+                        ids[record_id] = i
             items.append(normalised)
-        if record.dated_by:
-            key = record.dated_by
-            if all(item.get(key) is not None for item in items):
-                items.sort(key=lambda item: item[key])  # stable: same-day records keep input order
+        key = record.dated_by
+        if key and len(items) > 1 and all(item[key] is not None for item in items):
+            items.sort(key=lambda item: item[key])  # stable: same-day records keep input order
         return items
 
     # ---- as-of views ------------------------------------------------------------------------

@@ -130,3 +130,17 @@ def test_substances_absent_from_days_used_count_as_zero_but_absent_answers_are_u
     result = national.evaluate(person, "2013-01-01")
     assert result.result("abstinence", "E1").status == "achieved"
     assert result.result("quality_of_life", "E1").status == "pending"  # not scored: unknown, not 0
+
+
+def test_whole_decimals_count_and_booleans_do_not(national):
+    tops = [{"date": "2012-01-01", "stage": "start", "days_used": {"opiates": 3.0}, "injecting_days": 2.0}]
+    person = client("C1", [episode("E1", "2012-01-01")], tops=tops)
+    prepared = national.prepare(json.loads(json.dumps(person), parse_float=__import__("decimal").Decimal))
+    assert prepared["top_reviews"][0]["injecting_days"] == 2 and type(prepared["top_reviews"][0]["injecting_days"]) is int
+    assert prepared["top_reviews"][0]["days_used"] == {"opiates": 3}
+    tops[0]["injecting_days"] = True
+    assert rejection(national, with_(top_reviews=tops)) == [
+        ("$.top_reviews[0].injecting_days", "expected a number, got true/false")]
+    tops[0]["injecting_days"] = 2.5
+    assert rejection(national, with_(top_reviews=tops)) == [
+        ("$.top_reviews[0].injecting_days", "expected a whole number, got 2.5")]
