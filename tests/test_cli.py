@@ -36,7 +36,7 @@ def run(capsys, *args):
 def test_check_ok(capsys):
     code, out, _ = run(capsys, "check", "national", "wigan")
     assert code == 0
-    assert out.splitlines() == ["national@1.0.0: ok (10 outcomes, 50 examples)",
+    assert out.splitlines() == ["national@1.0.0: ok (10 outcomes, 52 examples)",
                                 "wigan@1.0.0: ok (10 outcomes, 7 examples, 1 override(s))"]
 
 
@@ -55,7 +55,7 @@ def test_unknown_ruleset_is_a_usage_error(capsys):
 def test_test_runs_every_shipped_example(capsys):
     code, out, _ = run(capsys, "test")
     assert code == 0
-    assert out.splitlines()[-1] == "87 passed, 0 failed"
+    assert out.splitlines()[-1] == "90 passed, 0 failed"
 
 
 def test_evaluate_jsonl_sets_bad_clients_aside(capsys, data, tmp_path):
