@@ -220,6 +220,7 @@ class _Generator:
         with self.knowing(self.facts(rule.when, "t")):
             reasons = self.reasons(rule)
             at = self.ex(rule.at) if rule.at is not None else "None"
+            at_known = rule.at is not None and self.nonnull(rule.at)
         if self.trace:
             self.emit(1, f"_c = {condition}")
             self.emit(1, f"_trace.append(({line}, 'rule', {self.const(rule.kind)}, _c))")
@@ -230,11 +231,14 @@ class _Generator:
             self.outcome_facts |= self.facts(rule.when, "nt")
         if rule.kind in ("achieved", "not_achieved"):
             self.emit(2, f"_at = {at}")
-            self.emit(2, "if _at is not None:")
-            self.emit(3, "if _at <= as_of:")
-            self.emit(4, f"return ({self.const(rule.kind)}, _at, None, {notes}{reasons})")
+            depth = 2
+            if not at_known:  # a rule whose date is unknown decides nothing
+                self.emit(2, "if _at is not None:")
+                depth = 3
+            self.emit(depth, "if _at <= as_of:")
+            self.emit(depth + 1, f"return ({self.const(rule.kind)}, _at, None, {notes}{reasons})")
             # decided on a later day: not known yet, so pending until then
-            self.emit(3, f"return ('pending', None, _at, {notes}{reasons} + (_rt.decided_later(_at),))")
+            self.emit(depth, f"return ('pending', None, _at, {notes}{reasons} + (_rt.decided_later(_at),))")
         elif rule.kind == "pending":
             self.emit(2, f"return ('pending', None, {at}, {notes}{reasons})")
         else:
@@ -249,7 +253,7 @@ class _Generator:
             else:
                 parts.append(self.shown(part))
         if len(parts) == 1:
-            return parts[0] if isinstance(template.parts[0], str) else parts[0]
+            return parts[0]
         return "''.join((" + ", ".join(parts) + ",))"
 
     def shown(self, node) -> str:
@@ -309,6 +313,15 @@ class _Generator:
                 return self.facts(left, when) & self.facts(right, when)
             if op in ("=", "!=", "<", "<=", ">", ">=") and when in ("t", "f"):
                 return self.path_with_prefixes(condition.left) | self.path_with_prefixes(condition.right)
+        if isinstance(condition, ast.Call) and condition.name in self.c.resolved.definitions \
+                and self.inlinable(condition.args):
+            # what an inlined definition's body tells, in the caller's terms
+            definition = self.c.resolved.definitions[condition.name]
+            self.inline_frames.append(self.frame_for(definition, condition.args))
+            try:
+                return self.facts(definition.body, when)
+            finally:
+                self.inline_frames.pop()
         return set()
 
     def path_with_prefixes(self, node) -> set:
@@ -365,16 +378,20 @@ class _Generator:
             if node.kind in ("some", "no", "every") and node.within is None:
                 return node.condition is None or self.nonnull_in_quantifier(node)
             return False
+        definition = None
         if isinstance(node, ast.Call) and node.name in self.c.resolved.definitions:
-            definition = self.c.resolved.definitions[node.name]
-            if self.inlinable(node):
-                frame = self.frame_for(definition, node)
-                self.inline_frames.append(frame)
-                try:
-                    return self.nonnull(definition.body)
-                finally:
-                    self.inline_frames.pop()
-            return False
+            definition, args = self.c.resolved.definitions[node.name], node.args
+        elif isinstance(node, ast.Name) and node.name in self.c.resolved.definitions and (
+                getattr(self.c.refs.get(id(node)), "kind", None) == "definition"):
+            definition, args = self.c.resolved.definitions[node.name], ()
+        if definition is not None:
+            if not self.inlinable(args):
+                return False
+            self.inline_frames.append(self.frame_for(definition, args))
+            try:
+                return self.nonnull(definition.body)
+            finally:
+                self.inline_frames.pop()
         if isinstance(node, ast.Attr) and self.c.refs.get(id(node)) is None:
             base_type = self.type_of(node.base)
             if base_type.kind == "record" and self.nonnull(node.base):
@@ -427,9 +444,9 @@ class _Generator:
             return self.inline_frames[-1].get(node.name)
         return None
 
-    def inlinable(self, node: ast.Call) -> bool:
+    def inlinable(self, args: tuple) -> bool:
         """Inline a definition when its inputs are plain names: no work is repeated."""
-        for arg in node.args:
+        for arg in args:
             if isinstance(arg, ast.Literal):
                 continue
             if not isinstance(arg, ast.Name):
@@ -439,9 +456,8 @@ class _Generator:
                 return False
         return len(self.inline_frames) < 8
 
-    def frame_for(self, definition: ast.Definition, node: ast.Call) -> dict:
-        return {param.name: (self.ex(arg), self.nonnull(arg))
-                for param, arg in zip(definition.params, node.args)}
+    def frame_for(self, definition: ast.Definition, args: tuple) -> dict:
+        return {param.name: (self.ex(arg), self.nonnull(arg)) for param, arg in zip(definition.params, args)}
 
     def g_Literal(self, node, iterable):
         value = node.value
@@ -454,7 +470,7 @@ class _Generator:
         if isinstance(ref, EnumValue):
             return self.const(ref.value)
         if ref is None or ref.kind == "definition":
-            return f"d_{node.name}(client, as_of)"
+            return self.inline_or_call(self.c.resolved.definitions[node.name], ())
         if ref.kind == "client":
             return "client"
         if ref.kind == "parameter":
@@ -493,15 +509,17 @@ class _Generator:
         args = ", ".join(self.ex(a, iterable) for a in node.args)
         if node.name in ("earliest_of", "latest_of"):
             return f"_rt.{node.name}({args})"
-        definition = self.c.resolved.definitions[node.name]
-        if self.inlinable(node):
-            frame = self.frame_for(definition, node)
-            self.inline_frames.append(frame)
+        return self.inline_or_call(self.c.resolved.definitions[node.name], node.args)
+
+    def inline_or_call(self, definition: ast.Definition, args: tuple) -> str:
+        if self.inlinable(args):
+            self.inline_frames.append(self.frame_for(definition, args))
             try:
                 return f"({self.ex(definition.body)})"
             finally:
                 self.inline_frames.pop()
-        return f"d_{node.name}(client, as_of{', ' if args else ''}{args})"
+        codes = "".join(", " + self.ex(a) for a in args)
+        return f"d_{definition.name}(client, as_of{codes})"
 
     def g_ValueAsOf(self, node, iterable):
         values = tuple((start, _runtime_value(v)) for start, v in self.c.parameter_values[node.name])
