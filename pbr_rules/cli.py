@@ -59,6 +59,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="pbr", description="Outcome rules for payment by results: check rulesets, run their "
         "examples, evaluate client records as of a date and explain the results.")
+    parser.add_argument("--version", action="version", version=f"pbr_rules {_version()}")
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
 
     def command(name, help_text, run):
@@ -98,6 +99,14 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_argument("--seed", type=int, default=1, metavar="S")
     sub.add_argument("--out", metavar="FILE", help="default: standard output")
     return parser
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+    try:
+        return version("pbr_rules")
+    except PackageNotFoundError:  # running from a checkout that was never installed
+        return "unknown (not installed)"
 
 
 # ---- commands ---------------------------------------------------------------------------------
@@ -192,7 +201,8 @@ def _evaluate(args) -> int:
         if args.errors:
             error_out = stack.enter_context(_open_out(args.errors))
         writer = _writer(args.format, out)
-        for item in ruleset.evaluate_lines(data, day, source=args.data):
+        source = "<stdin>" if args.data == "-" else args.data
+        for item in ruleset.evaluate_lines(data, day, source=source):
             if isinstance(item, Rejected):
                 rejected += 1
                 for error in item.errors:
@@ -206,7 +216,8 @@ def _evaluate(args) -> int:
         if args.format == "table":
             writer(None)
     where = f" (see {args.errors})" if args.errors and rejected else ""
-    print(f"pbr: {evaluated + rejected} clients read: {evaluated} evaluated, {rejected} set aside{where}",
+    read = evaluated + rejected
+    print(f"pbr: {read} client{'s' if read != 1 else ''} read: {evaluated} evaluated, {rejected} set aside{where}",
           file=sys.stderr)
     return EXIT_USAGE if (args.strict and rejected) else EXIT_OK
 
