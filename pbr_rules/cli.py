@@ -13,6 +13,7 @@ import json
 import os
 import sys
 from decimal import Decimal
+from pathlib import Path
 
 from . import load, runtime
 from .errors import DataError, InternalError, RulesetError, RulesetNotFound, UsageError
@@ -79,7 +80,8 @@ def _parser() -> argparse.ArgumentParser:
 
     sub = command("evaluate", "Evaluate every client in a data file as of a date.", _evaluate)
     sub.add_argument("ruleset", metavar="RULESET", help=ruleset_help)
-    sub.add_argument("--data", required=True, metavar="PATH", help="client records, JSON Lines ('-': stdin)")
+    sub.add_argument("--data", required=True, metavar="PATH",
+                     help="client records: JSON Lines ('-': stdin), or a folder of CSV extracts")
     sub.add_argument("--as-of", required=True, metavar="DATE", help="the evaluation date, YYYY-MM-DD")
     sub.add_argument("--out", metavar="FILE", help="write results here (default: standard output)")
     sub.add_argument("--format", choices=["jsonl", "csv", "table"], default="jsonl",
@@ -90,14 +92,16 @@ def _parser() -> argparse.ArgumentParser:
 
     sub = command("explain", "Show how every result for one client was reached.", _explain)
     sub.add_argument("ruleset", metavar="RULESET", help=ruleset_help)
-    sub.add_argument("--data", required=True, metavar="PATH", help="client records, JSON Lines")
+    sub.add_argument("--data", required=True, metavar="PATH", help="client records: JSON Lines, or a folder of CSV extracts")
     sub.add_argument("--client", required=True, metavar="ID", help="the client's id")
     sub.add_argument("--as-of", required=True, metavar="DATE", help="the evaluation date, YYYY-MM-DD")
 
     sub = command("cohort", "Write a seeded synthetic cohort in the national input format.", _cohort)
     sub.add_argument("--clients", type=int, required=True, metavar="N")
     sub.add_argument("--seed", type=int, default=1, metavar="S")
-    sub.add_argument("--out", metavar="FILE", help="default: standard output")
+    sub.add_argument("--out", metavar="PATH", help="default: standard output (jsonl only)")
+    sub.add_argument("--format", choices=["jsonl", "csv"], default="jsonl",
+                     help="jsonl: one client per line (default); csv: a folder of CSV extracts at --out")
     return parser
 
 
@@ -196,13 +200,16 @@ def _evaluate(args) -> int:
     evaluated = rejected = 0
     error_out = None
     with contextlib.ExitStack() as stack:
-        data = stack.enter_context(_open_in(args.data))
+        if Path(args.data).is_dir():
+            items = ruleset.evaluate_folder(args.data, day)
+        else:
+            data = stack.enter_context(_open_in(args.data))
+            items = ruleset.evaluate_lines(data, day, source="<stdin>" if args.data == "-" else args.data)
         out = stack.enter_context(_open_out(args.out))
         if args.errors:
             error_out = stack.enter_context(_open_out(args.errors))
         writer = _writer(args.format, out)
-        source = "<stdin>" if args.data == "-" else args.data
-        for item in ruleset.evaluate_lines(data, day, source=source):
+        for item in items:
             if isinstance(item, Rejected):
                 rejected += 1
                 for error in item.errors:
@@ -262,7 +269,7 @@ def _rows(result, with_reasons: bool = True):
 def _explain(args) -> int:
     ruleset = load(args.ruleset, args.rulesets)
     day = as_date(args.as_of)
-    raw = _find_client(args.data, args.client)
+    raw = _find_client(args.data, args.client, ruleset)
     result, sections = ruleset.explain(raw, day)
     print(f"Client {result.client} under {ruleset.ref}, as of {day.isoformat()}")
     sources = ruleset.checked.resolved.sources
@@ -288,8 +295,16 @@ def _explain(args) -> int:
     return EXIT_OK
 
 
-def _find_client(path: str, client_id: str) -> dict:
+def _find_client(path: str, client_id: str, ruleset=None) -> dict:
     """The raw record of one client; `explain` validates it and reports what is wrong."""
+    if Path(path).is_dir():
+        from .extracts import ExtractReader, place_errors
+        for client, origins, problems in ExtractReader(ruleset.checked).read(path):
+            if client.get("id") == client_id:
+                if problems:
+                    raise problems[0]
+                return client
+        raise UsageError(f"no client {client_id} in {path}")
     with _open_in(path) as data:
         for number, line in enumerate(data, 1):
             if client_id not in line:
@@ -307,6 +322,13 @@ def _cohort(args) -> int:
     from .cohort import write
     if args.clients < 0:
         raise UsageError("--clients must be 0 or more")
+    if args.format == "csv":
+        if not args.out:
+            raise UsageError("--format csv writes a folder: give it with --out DIR")
+        from .cohort import write_csv
+        count = write_csv(args.clients, args.seed, Path(args.out))
+        print(f"pbr: wrote {count} clients to {args.out}/", file=sys.stderr)
+        return EXIT_OK
     with _open_out(args.out) as out:
         count = write(args.clients, args.seed, out)
     if args.out:

@@ -157,6 +157,55 @@ def _tops(rng, start, end, substances, injecting, edge) -> list:
     return tops
 
 
+CSV_COLUMNS = {
+    "clients": ["id", "date_of_birth", "sex", "provider", "complexity", "presenting_substances"],
+    "episodes": ["client_id", "id", "start", "end", "discharge_reason", "provider", "modality"],
+    "top_reviews": ["client_id", "date", "stage"] + [f"days_used.{s}" for s in SUBSTANCES]
+                   + ["injecting_days", "quality_of_life", "psychological_health", "physical_health",
+                      "acute_housing_problem", "at_risk_of_eviction", "paid_work_days", "education_days"],
+    "presentations": ["client_id", "date", "setting"],
+    "offences": ["client_id", "date", "offence_type"],
+    "hep_b_doses": ["client_id", "date"],
+}
+
+
+def _cell(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return ";".join(value)
+    return str(value)
+
+
+def write_csv(clients: int, seed: int, folder, start: datetime.date = START) -> int:
+    """The same cohort as ``write``, as a folder of CSV extracts (see ``extracts``)."""
+    import csv
+    folder.mkdir(parents=True, exist_ok=True)
+    handles = {name: open(folder / f"{name}.csv", "w", newline="", encoding="utf-8") for name in CSV_COLUMNS}
+    try:
+        writers = {name: csv.writer(handle, lineterminator="\n") for name, handle in handles.items()}
+        for name, columns in CSV_COLUMNS.items():
+            writers[name].writerow(columns)
+        count = 0
+        for client in generate(clients, seed, start):
+            writers["clients"].writerow([_cell(client.get(c)) for c in CSV_COLUMNS["clients"]])
+            for name in CSV_COLUMNS:
+                if name == "clients":
+                    continue
+                for record in client[name]:
+                    flat = dict(record, client_id=client["id"])
+                    for substance, days in record.get("days_used", {}).items():
+                        flat[f"days_used.{substance}"] = days
+                    writers[name].writerow([_cell(flat.get(c)) for c in CSV_COLUMNS[name]])
+            count += 1
+        return count
+    finally:
+        for handle in handles.values():
+            handle.close()
+
+
 def write(clients: int, seed: int, out, start: datetime.date = START) -> int:
     count = 0
     for client in generate(clients, seed, start):

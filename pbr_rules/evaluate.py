@@ -172,6 +172,27 @@ class Ruleset:
             else:
                 yield self.evaluate_prepared(client, day)
 
+    def evaluate_folder(self, folder, as_of) -> Iterator:
+        """Read a folder of CSV extracts (see ``extracts``) and yield a ClientResult or a Rejected
+        for each client, in clients.csv order; problems name the CSV file and line."""
+        from .extracts import ExtractReader, place_errors
+        day = as_date(as_of)
+        first_line: dict = {}
+        for client, origins, problems in ExtractReader(self.checked).read(folder):
+            line = origins["$"][1]
+            client_id = client.get("id") if isinstance(client.get("id"), str) else None
+            if not problems:
+                normalised, problems = self.reader.normalise(client)
+                place_errors(problems, origins)
+            if not problems and client_id in first_line:
+                problems = [DataError(f"duplicate client id {client_id} (first on line {first_line[client_id]})",
+                                      client=client_id, path="$.id", line_number=line, source="clients.csv")]
+            if problems:
+                yield Rejected(line, client_id, tuple(problems))
+                continue
+            first_line[client_id] = line
+            yield self.evaluate_prepared(normalised, day)
+
     def evaluate_prepared(self, client: dict, as_of: datetime.date) -> ClientResult:
         view = self.reader.view(client, as_of)
         try:

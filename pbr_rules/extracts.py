@@ -1,0 +1,152 @@
+"""Client records from a folder of CSV extracts, the shape commissioners receive (DESIGN.md §4).
+
+    clients.csv          one row per client: the client record's own fields (`id` first)
+    episodes.csv         one row per record of the client's list `episodes`, with a `client_id`
+    top_reviews.csv      ... one file per list of the client record, named after the list
+
+Cells are read by the ruleset's schema: an empty cell is absent; a set is written with `;`
+between values (`opiates;crack`); a map is one column per key (`days_used.opiates`); yes/no is
+true/false, yes/no or 1/0. What cannot be read is passed on as written, so that the schema check
+reports it. Every problem is reported with the file and line it came from.
+
+The list files are read whole and grouped by client (memory grows with them); clients.csv is
+read one row at a time, and clients come out in its order.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Iterator
+
+from .check import CheckedRuleset
+from .errors import DataError, UsageError
+
+CLIENT_ID_COLUMN = "client_id"
+_INTEGER = re.compile(r"^-?[0-9]+$")
+_TRUE = {"true", "yes", "y", "1"}
+_FALSE = {"false", "no", "n", "0"}
+_PATH_INDEX = re.compile(r"^\$\.(\w+)\[(\d+)\]")
+
+
+class ExtractReader:
+    """Turns CSV rows into client dicts in the JSON input shape, remembering where each came from."""
+
+    def __init__(self, checked: CheckedRuleset):
+        self.records = checked.records
+        self.lists = checked.lists  # list field -> record type
+
+    def read(self, folder: str | Path) -> Iterator[tuple]:
+        """Yield ``(client dict, origins, problems)`` per client in clients.csv order, then one
+        per client id found only in the list files. ``origins`` maps "$" and "$.LIST[i]" to
+        (file, line); ``problems`` are DataErrors found while reading the CSV itself."""
+        folder = Path(folder)
+        clients_file = folder / "clients.csv"
+        if not clients_file.is_file():
+            raise UsageError(f"{folder} has no clients.csv",
+                             hint="a folder of extracts needs clients.csv, and one CSV per list: "
+                                  + ", ".join(f"{name}.csv" for name in self.lists))
+        known_files = {"clients.csv"} | {f"{name}.csv" for name in self.lists}
+        stray = sorted(p.name for p in folder.glob("*.csv") if p.name not in known_files)
+        if stray:
+            raise UsageError(f"{folder} has CSV files this ruleset does not know: {', '.join(stray)}",
+                             hint="expected " + ", ".join(sorted(known_files)))
+        grouped = {name: self._group(folder / f"{name}.csv", name) for name in self.lists}
+        seen: set = set()
+        with open(clients_file, newline="", encoding="utf-8-sig") as handle:
+            reader = csv.DictReader(handle)
+            for row in reader:
+                line = reader.line_num
+                client = self._row(row, "client", skip=())
+                origins = {"$": ("clients.csv", line)}
+                problems = []
+                client_id = client.get("id")
+                if isinstance(client_id, str) and client_id in seen:
+                    # the duplicate is reported by the JSON reader's rule; keep its rows apart
+                    client_id = None
+                for list_name in self.lists:
+                    rows = grouped[list_name].pop(client_id, []) if client_id is not None else []
+                    client[list_name] = [record for record, _ in rows]
+                    for index, (_, where) in enumerate(rows):
+                        origins[f"$.{list_name}[{index}]"] = where
+                if isinstance(client.get("id"), str):
+                    seen.add(client["id"])
+                yield client, origins, problems
+        # rows of clients that clients.csv does not have: reported, never dropped
+        orphans: dict = {}
+        for list_name, by_client in grouped.items():
+            for client_id, rows in by_client.items():
+                orphans.setdefault(client_id, []).append((list_name, rows))
+        for client_id, lists in orphans.items():
+            file, line = lists[0][0] + ".csv", lists[0][1][0][1][1]
+            problems = [DataError(f"client {client_id} has rows in {name}.csv but no row in clients.csv",
+                                  client=client_id, path="$", line_number=rows[0][1][1], source=f"{name}.csv")
+                        for name, rows in lists]
+            yield {"id": client_id}, {"$": (file, line)}, problems
+
+    def _group(self, path: Path, list_name: str) -> dict:
+        grouped: dict = {}
+        if not path.is_file():
+            return grouped
+        record_name = self.lists[list_name]
+        with open(path, newline="", encoding="utf-8-sig") as handle:
+            reader = csv.DictReader(handle)
+            if reader.fieldnames is not None and CLIENT_ID_COLUMN not in reader.fieldnames:
+                raise UsageError(f"{path.name} has no `{CLIENT_ID_COLUMN}` column",
+                                 hint=f"each row of {path.name} names its client in `{CLIENT_ID_COLUMN}`")
+            for row in reader:
+                client_id = (row.get(CLIENT_ID_COLUMN) or "").strip()
+                record = self._row(row, record_name, skip=(CLIENT_ID_COLUMN,))
+                grouped.setdefault(client_id, []).append((record, (path.name, reader.line_num)))
+        return grouped
+
+    def _row(self, row: dict, record_name: str, skip: tuple) -> dict:
+        info = self.records[record_name]
+        record: dict = {}
+        for column, cell in row.items():
+            if column in skip or column is None or cell is None:
+                continue
+            cell = cell.strip()
+            if cell == "":
+                continue
+            name, dot, key = column.partition(".")
+            field = info.fields.get(name)
+            if dot and field is not None and field.scalar == "map":
+                record.setdefault(name, {})[key] = _number(cell)
+            elif field is None:
+                record[column] = cell  # the schema check reports the unknown column
+            else:
+                record[name] = self._cell(cell, field.scalar)
+        return record
+
+    @staticmethod
+    def _cell(cell: str, scalar: str):
+        if scalar in ("number", "count", "score"):
+            return _number(cell)
+        if scalar == "bool":
+            lowered = cell.lower()
+            return True if lowered in _TRUE else False if lowered in _FALSE else cell
+        if scalar == "set":
+            return [value.strip() for value in cell.split(";") if value.strip()]
+        return cell  # dates, texts and enum values are checked as written
+
+
+def _number(cell: str):
+    if _INTEGER.match(cell):
+        return int(cell)
+    try:
+        return Decimal(cell)
+    except InvalidOperation:
+        return cell  # reported as "expected a number"
+
+
+def place_errors(errors: list, origins: dict) -> list:
+    """Point each problem at the CSV file and line its record came from."""
+    for error in errors:
+        match = _PATH_INDEX.match(error.path)
+        key = f"$.{match.group(1)}[{match.group(2)}]" if match else "$"
+        file, line = origins.get(key, origins["$"])
+        error.source, error.line_number = file, line
+    return errors
