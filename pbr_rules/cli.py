@@ -301,8 +301,11 @@ def _find_client(path: str, client_id: str, ruleset=None) -> dict:
         from .extracts import ExtractReader, place_errors
         for client, origins, problems in ExtractReader(ruleset.checked).read(path):
             if client.get("id") == client_id:
+                problems = problems or place_errors(ruleset.reader.normalise(client)[1], origins)
+                for problem in problems:
+                    print(f"rejected: {problem}", file=sys.stderr)
                 if problems:
-                    raise problems[0]
+                    raise UsageError(f"client {client_id} is not valid data (see above)")
                 return client
         raise UsageError(f"no client {client_id} in {path}")
     with _open_in(path) as data:
