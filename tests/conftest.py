@@ -20,6 +20,14 @@ def wigan():
     return pbr_rules.load("wigan@1.0.0")
 
 
+def load_text(tmp_path_factory, name: str, text: str):
+    """Load a ruleset written in a test (for module-scoped fixtures): NAME@1.0.0 in a scratch folder."""
+    root = tmp_path_factory.mktemp("rulesets")
+    (root / name).mkdir()
+    (root / name / "1.0.0.pbr").write_text(text)
+    return pbr_rules.load(f"{name}@1.0.0", [root])
+
+
 @pytest.fixture
 def rulesets(tmp_path):
     """A scratch rulesets folder: ``rulesets.write(name, version, text)`` returns the file."""

@@ -10,6 +10,8 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 from pbr_rules.dates import add_months
 
+from conftest import load_text
+
 BASE = datetime.date(2012, 1, 1)
 SUBSTANCES = ["opiates", "crack", "cocaine", "alcohol", "cannabis"]
 REASONS = ["completed_drug_free", "completed_alcohol_free", "completed_occasional_user", "dropped_out",
@@ -95,11 +97,7 @@ outcome quiet_episode "No presentation during the episode, dated at its start, p
 
 @pytest.fixture(scope="module")
 def capped(tmp_path_factory):
-    import pbr_rules
-    root = tmp_path_factory.mktemp("rulesets")
-    (root / "capped").mkdir()
-    (root / "capped" / "1.0.0.pbr").write_text(CAPPED)
-    return pbr_rules.load("capped@1.0.0", [root])
+    return load_text(tmp_path_factory, "capped", CAPPED)
 
 
 @pytest.mark.parametrize("ruleset", ["national", "wigan", "capped"])

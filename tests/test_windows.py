@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import client, episode, status_of
+from conftest import client, episode, load_text, status_of
 
 WINDOWS = """
 ruleset windows version 1.0.0
@@ -52,11 +52,7 @@ START = "2012-01-31"   # 1 month after 31 January is 29 February 2012
 
 @pytest.fixture(scope="module")
 def windows(tmp_path_factory):
-    import pbr_rules
-    root = tmp_path_factory.mktemp("rulesets")
-    (root / "windows").mkdir()
-    (root / "windows" / "1.0.0.pbr").write_text(WINDOWS)
-    return pbr_rules.load("windows@1.0.0", [root])
+    return load_text(tmp_path_factory, "windows", WINDOWS)
 
 
 @pytest.mark.parametrize("outcome, day, inside", [
@@ -106,11 +102,7 @@ override parameter offence_lag = 10 months
 
 @pytest.fixture(scope="module")
 def lagged(tmp_path_factory):
-    import pbr_rules
-    root = tmp_path_factory.mktemp("rulesets")
-    (root / "lagged").mkdir()
-    (root / "lagged" / "1.0.0.pbr").write_text(LAGGED)
-    return pbr_rules.load("lagged@1.0.0", [root])
+    return load_text(tmp_path_factory, "lagged", LAGGED)
 
 
 def test_offending_stays_pending_until_period_end_plus_lag(lagged):
