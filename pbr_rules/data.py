@@ -242,6 +242,12 @@ class ClientReader:
             elif scalar == "enum":
                 lines.append(f"    elif type(v) is str and v in {const(self.enums[field.type.name])}:")
                 lines.append(f"        {var} = v")
+            elif scalar == "map" and field.value_scalar in ("count", "score") and None not in (field.low, field.high):
+                # the all-valid case inline; anything else goes to the converter, which words it
+                keys, low, high = const(self.enums[field.type.name]), const(field.low), const(field.high)
+                lines.append("    elif type(v) is dict and all(type(k) is str and k in "
+                             f"{keys} and type(n) is int and {low} <= n <= {high} for k, n in v.items()):")
+                lines.append(f"        {var} = dict(v)")
             lines.append("    else:")
             lines.append(f"        {var} = {slow}(v, path, {key}, report)")
             out.append(f"{key}: {var}")
