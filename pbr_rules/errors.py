@@ -110,16 +110,17 @@ class DataError(PbrError):
     """A client record that does not fit the ruleset's schema.
 
     ``client`` is the client id (when it could be read), ``path`` a JSON path into the record,
-    ``line_number`` the line of the input file.
+    ``line_number`` the line of the input file, ``errors`` every problem found in the record.
     """
 
     def __init__(self, message: str, *, client: str | None = None, path: str = "$",
-                 line_number: int | None = None, source: str | None = None):
+                 line_number: int | None = None, source: str | None = None, errors: list | None = None):
         super().__init__(message)
         self.client = client
         self.path = path
         self.line_number = line_number
         self.source = source
+        self.errors = errors or [self]  # every problem of the record, when one error stands for several
 
     def to_json(self) -> dict:
         return {"source": self.source, "line": self.line_number, "client": self.client,

@@ -139,10 +139,8 @@ class Ruleset:
             if len(errors) == 1:
                 raise errors[0]
             first = errors[0]
-            error = DataError("; ".join(f"{e.path}: {e.message}" for e in errors), client=first.client,
-                              path=first.path, line_number=line_number, source=source)
-            error.errors = errors
-            raise error
+            raise DataError("; ".join(f"{e.path}: {e.message}" for e in errors), client=first.client,
+                            path=first.path, line_number=line_number, source=source, errors=errors)
         return normalised
 
     def evaluate(self, client: dict, as_of) -> ClientResult:
@@ -159,7 +157,7 @@ class Ruleset:
             except DataError as error:
                 if errors is None:
                     raise
-                errors.extend(getattr(error, "errors", [error]))
+                errors.extend(error.errors)
                 continue
             yield self.evaluate_prepared(prepared, day)
 
@@ -201,18 +199,18 @@ class Ruleset:
             raise self._internal(error, client) from error
         return ClientResult(client["id"], self.ref, as_of, tuple(results))
 
-    def _outcome_results(self, outcome, view, as_of, trace) -> list:
+    def _traced_results(self, outcome, view, as_of, trace: list) -> list:
+        """One outcome's result rows from the traced code, its steps appended to ``trace``."""
         function, name = outcome.function, outcome.name
         if outcome.list_field is None:
-            status = function(view, as_of, view) if trace is None else function(view, as_of, view, trace)
-            return [_result(name, view["id"], status, as_of)]
-        results = []
+            return [_row(name, view["id"], function(view, as_of, view, trace))]
+        rows = []
         for unit in view[outcome.list_field]:
             trace.append(TraceStep(outcome.span.line, "unit", unit["id"], None))
-            results.append(_result(name, unit["id"], function(view, as_of, unit, trace), as_of))
+            rows.append(_row(name, unit["id"], function(view, as_of, unit, trace)))
         if outcome.frequency[0] == "client":
-            results = _cap_per_client(results, outcome.frequency[1])
-        return results
+            rows = _cap_per_client(rows, outcome.frequency[1])
+        return rows
 
     def explain(self, client: dict, as_of) -> tuple[ClientResult, list]:
         """The result, and the trace of every binding and rule tried, per outcome and unit."""
@@ -225,7 +223,7 @@ class Ruleset:
         results = []
         for outcome in self._traced.outcomes:
             trace: list = []
-            outcome_results = self._outcome_results(outcome, view, day, trace)
+            outcome_results = self._traced_results(outcome, view, day, trace)
             results.extend(outcome_results)
             sections.append((outcome, [OutcomeResult(*row) for row in outcome_results],
                              [TraceStep(*s) if isinstance(s, tuple) else s for s in trace]))
@@ -242,7 +240,7 @@ class Ruleset:
                              f"{client.get('id')}{place}", hint="please report this with the ruleset and the record")
 
 
-def _result(outcome: str, unit: str, status: tuple, as_of: datetime.date) -> tuple:
+def _row(outcome: str, unit: str, status: tuple) -> tuple:
     kind, date, due, reasons = status
     return (outcome, unit, kind, date, due, None, tuple(reasons))
 

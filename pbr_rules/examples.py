@@ -88,7 +88,7 @@ def run_examples(ruleset: Ruleset) -> ExampleReport:
             client = load_example_client(example, cache)
             result = ruleset.evaluate(client, example.as_of)
         except DataError as error:
-            problems = getattr(error, "errors", [error])
+            problems = error.errors
             message = "the example's client is not valid data: " + "; ".join(
                 f"{e.path}: {e.message}" for e in problems)
             checks.append(ExampleCheck(example, None, False, message))
