@@ -39,12 +39,12 @@ class T:
             "duration": "a length of time", "percent": "a percentage", "money": "an amount of money",
             "window": "a time window", "error": "an unknown type",
         }.get(self.kind) or {
-            "enum": f"{_article(self.name)} {self.name} value", "set": f"a set of {self.name} values",
-            "record": f"{_article(self.name)} {self.name} record", "list": f"a list of {self.name} records",
+            "enum": f"{article(self.name)} {self.name} value", "set": f"a set of {self.name} values",
+            "record": f"{article(self.name)} {self.name} record", "list": f"a list of {self.name} records",
         }.get(self.kind) or f"a table of {self.value.words() if self.value else 'values'} by {self.name}"
 
 
-def _article(word: str | None) -> str:
+def article(word: str | None) -> str:
     return "an" if word and word[0].lower() in "aeiou" else "a"
 
 
@@ -537,7 +537,7 @@ class _Checker:
             info = self.records.get(base.name)
             field = info.fields.get(node.name) if info else None
             if field is None:
-                return self.error(f"{_article(base.name)} {base.name} record has no field `{node.name}`", node.span,
+                return self.error(f"{article(base.name)} {base.name} record has no field `{node.name}`", node.span,
                                   did_you_mean(node.name, info.fields if info else ()))
             return field.type
         if base.kind == "window":

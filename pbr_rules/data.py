@@ -14,8 +14,8 @@ import json
 from decimal import Decimal
 from typing import Iterable, Iterator
 
-from .check import CheckedRuleset, FieldInfo, RecordInfo, _article
-from .dates import _ISO_DATE, add_duration, parse_iso_date
+from .check import CheckedRuleset, FieldInfo, RecordInfo, article
+from .dates import ISO_DATE, add_duration, parse_iso_date
 from .errors import DataError
 
 
@@ -263,15 +263,15 @@ class ClientReader:
                 if key not in names:
                     close = difflib.get_close_matches(key, info.fields, n=1, cutoff=0.7)
                     hint = f" (did you mean {close[0]!r}?)" if close else ""
-                    report(f"{path}.{key}", f"unknown field {key!r} in {_article(info.name)} {info.name} record{hint}")
+                    report(f"{path}.{key}", f"unknown field {key!r} in {article(info.name)} {info.name} record{hint}")
 
         def missing(path, name, report):
-            report(f"{path}.{name}", f"missing required field {name!r} of {_article(info.name)} {info.name} record")
+            report(f"{path}.{name}", f"missing required field {name!r} of {article(info.name)} {info.name} record")
 
         def out_of_order(path, name, value, earlier, bound, report):
             report(f"{path}.{name}", f"{name} {value} is before {earlier} {bound}")
 
-        namespace = {"K": tuple(constants), "ISO": _ISO_DATE.match, "DATE": datetime.date.fromisoformat,
+        namespace = {"K": tuple(constants), "ISO": ISO_DATE.match, "DATE": datetime.date.fromisoformat,
                      "Decimal": Decimal, "unknown": unknown, "missing": missing, "out_of_order": out_of_order,
                      "__builtins__": __builtins__}
         exec(compile("\n".join(lines) + "\n", f"<pbr validator {record_name}>", "exec"), namespace)
@@ -282,11 +282,11 @@ class ClientReader:
         if isinstance(value, str) and value in values:
             return value
         if not isinstance(value, str):
-            report(path, f"expected {_article(enum)} {enum} value, got {_json_kind(value)}")
+            report(path, f"expected {article(enum)} {enum} value, got {_json_kind(value)}")
             return None
         close = difflib.get_close_matches(value, values, n=1, cutoff=0.6)
         hint = f"did you mean {close[0]!r}?" if close else "expected one of " + ", ".join(self.enum_order[enum])
-        report(path, f"{value!r} is not {_article(enum)} {enum} value; {hint}")
+        report(path, f"{value!r} is not {article(enum)} {enum} value; {hint}")
         return None
 
     def _list(self, value, record_name: str, path: str, report):
@@ -302,7 +302,7 @@ class ClientReader:
         ids: dict = {}
         for i, item in enumerate(value):
             if type(item) is not dict:
-                report(f"{path}[{i}]", f"expected {_article(record.name)} {record.name} record (a JSON object), "
+                report(f"{path}[{i}]", f"expected {article(record.name)} {record.name} record (a JSON object), "
                                        f"got {_json_kind(item)}")
                 continue
             normalised = validator(item, f"{path}[{i}]", report)

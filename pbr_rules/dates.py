@@ -15,7 +15,7 @@ import re
 from .ast import Duration
 
 _ONE_DAY = datetime.timedelta(days=1)
-_ISO_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")  # ASCII digits only
+ISO_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")  # ASCII digits only
 
 
 _DAYS_IN_MONTH = (0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
@@ -59,7 +59,7 @@ def previous_day(day: datetime.date) -> datetime.date:
 
 def parse_iso_date(text: str) -> datetime.date:
     """A YYYY-MM-DD date; ValueError for anything else, including impossible dates."""
-    if not isinstance(text, str) or not _ISO_DATE.match(text):
+    if not isinstance(text, str) or not ISO_DATE.match(text):
         raise ValueError(f"{text!r} is not a date in the form YYYY-MM-DD")
     try:
         return datetime.date.fromisoformat(text)
