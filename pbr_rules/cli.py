@@ -33,16 +33,16 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.run(args)
     except InternalError as error:
-        print(f"pbr: {error}", file=sys.stderr)
+        _print_error(error)
         return EXIT_BUG
     except RulesetNotFound as error:
-        print(error, file=sys.stderr)
+        _print_error(error)
         return EXIT_USAGE
     except RulesetError as error:
-        print(error, file=sys.stderr)
+        _print_error(error)
         return EXIT_FAILED
     except (UsageError, DataError) as error:
-        print(f"pbr: {error}" if error.span is None else str(error), file=sys.stderr)
+        _print_error(error)
         return EXIT_USAGE
     except BrokenPipeError:
         return EXIT_OK
@@ -54,6 +54,11 @@ def main(argv: list[str] | None = None) -> int:
             raise
         print("pbr: set PBR_DEBUG=1 to see the Python traceback", file=sys.stderr)
         return EXIT_BUG
+
+
+def _print_error(error) -> None:
+    """Positioned errors as `file:line:col: error: ...`; the others as `pbr: error: ...`."""
+    print(str(error) if getattr(error, "span", None) else f"pbr: {error}", file=sys.stderr)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -121,7 +126,7 @@ def _load_or_report(ref: str, folders: list):
     except RulesetNotFound:
         raise
     except RulesetError as error:
-        print(error, file=sys.stderr)
+        _print_error(error)
         return None
 
 
@@ -167,11 +172,12 @@ def _test(args) -> int:
 
 @contextlib.contextmanager
 def _open_in(path: str):
+    # bytes: the reader decodes line by line, so one bad line is set aside, not the whole file
     if path == "-":
-        yield sys.stdin
+        yield sys.stdin.buffer
         return
     try:
-        handle = open(path, encoding="utf-8")
+        handle = open(path, "rb")
     except OSError as error:
         raise UsageError(f"cannot read the data file {path}: {error.strerror}") from None
     with handle:
@@ -308,12 +314,15 @@ def _find_client(path: str, client_id: str, ruleset=None) -> dict:
                     raise UsageError(f"client {client_id} is not valid data (see above)")
                 return client
         raise UsageError(f"no client {client_id} in {path}")
+    wanted = client_id.encode("utf-8")
     with _open_in(path) as data:
         for number, line in enumerate(data, 1):
-            if client_id not in line:
+            if wanted not in line:
                 continue
             try:
-                record = json.loads(line, parse_float=Decimal)
+                record = json.loads(line.decode("utf-8"), parse_float=Decimal)
+            except UnicodeDecodeError:
+                raise UsageError(f"line {number} of {path}, which mentions {client_id}, is not UTF-8 text") from None
             except json.JSONDecodeError:
                 continue
             if isinstance(record, dict) and record.get("id") == client_id:

@@ -42,11 +42,20 @@ class ClientReader:
                              bool(self._view_plans[record][0])) for field, record in self.lists.items()]
 
     # ---- reading ----------------------------------------------------------------------------
-    def read_jsonl(self, lines: Iterable[str], source: str = "<data>") -> Iterator:
+    def read_jsonl(self, lines: Iterable, source: str = "<data>") -> Iterator:
         """Yield ``(line_number, client, None)`` or ``(line_number, None, [DataError, ...])``
-        for each non-blank line, in order."""
+        for each non-blank line, in order. Lines are str, or bytes in UTF-8 (a line that is not
+        UTF-8 is reported and set aside, and the others still read)."""
         seen_ids: dict[str, int] = {}
         for number, line in enumerate(lines, 1):
+            if type(line) is bytes:
+                try:
+                    line = line.decode("utf-8")
+                except UnicodeDecodeError as error:
+                    yield number, None, [DataError(
+                        f"not UTF-8 text: byte 0x{line[error.start]:02x} at column {error.start + 1}",
+                        line_number=number, source=source)]
+                    continue
             if not line.strip():
                 continue
             try:

@@ -161,8 +161,9 @@ class Ruleset:
                 continue
             yield self.evaluate_prepared(prepared, day)
 
-    def evaluate_lines(self, lines: Iterable[str], as_of, source: str = "<data>") -> Iterator:
-        """Read JSON Lines and yield a ClientResult or a Rejected for each client, in input order."""
+    def evaluate_lines(self, lines: Iterable, as_of, source: str = "<data>") -> Iterator:
+        """Read JSON Lines (str, or UTF-8 bytes) and yield a ClientResult or a Rejected for each
+        client, in input order."""
         day = as_date(as_of)
         for number, client, errors in self.reader.read_jsonl(lines, source):
             if errors:

@@ -7,7 +7,8 @@
 Cells are read by the ruleset's schema: an empty cell is absent; a set is written with `;`
 between values (`opiates;crack`); a map is one column per key (`days_used.opiates`); yes/no is
 true/false, yes/no or 1/0. What cannot be read is passed on as written, so that the schema check
-reports it. Every problem is reported with the file and line it came from.
+reports it. Every problem is reported with the file and line it came from; a cell that is not
+UTF-8 text is one of them (it sets its client aside, not the whole folder).
 
 The list files are read whole and grouped by client (memory grows with them); clients.csv is
 read one row at a time, and clients come out in its order.
@@ -29,6 +30,12 @@ _INTEGER = re.compile(r"^-?[0-9]+$")
 _TRUE = {"true", "yes", "y", "1"}
 _FALSE = {"false", "no", "n", "0"}
 _PATH_INDEX = re.compile(r"^\$\.(\w+)\[(\d+)\]")
+_UNDECODED = re.compile("[\udc80-\udcff]")  # bytes that were not UTF-8, kept by surrogateescape
+
+
+def _unreadable(client_id, path: str, file: str, line: int) -> DataError:
+    return DataError("this cell is not UTF-8 text", client=client_id if isinstance(client_id, str) else None,
+                     path=path, line_number=line, source=file)
 
 
 class ExtractReader:
@@ -55,22 +62,25 @@ class ExtractReader:
                              hint="expected " + ", ".join(sorted(known_files)))
         grouped = {name: self._group(folder / f"{name}.csv", name) for name in self.lists}
         seen: set = set()
-        with open(clients_file, newline="", encoding="utf-8-sig") as handle:
+        with open(clients_file, newline="", encoding="utf-8-sig", errors="surrogateescape") as handle:
             reader = csv.DictReader(handle)
             for row in reader:
                 line = reader.line_num
-                client = self._row(row, "client", skip=())
+                client, unreadable = self._row(row, "client", skip=())
                 origins = {"$": ("clients.csv", line)}
-                problems = []
+                problems = [_unreadable(client.get("id"), f"$.{column}", "clients.csv", line)
+                            for column in unreadable]
                 client_id = client.get("id")
                 if isinstance(client_id, str) and client_id in seen:
                     # the duplicate is reported by the JSON reader's rule; keep its rows apart
                     client_id = None
                 for list_name in self.lists:
                     rows = grouped[list_name].pop(client_id, []) if client_id is not None else []
-                    client[list_name] = [record for record, _ in rows]
-                    for index, (_, where) in enumerate(rows):
+                    client[list_name] = [record for record, _, _ in rows]
+                    for index, (_, where, unreadable) in enumerate(rows):
                         origins[f"$.{list_name}[{index}]"] = where
+                        problems += [_unreadable(client_id, f"$.{list_name}[{index}].{column}", *where)
+                                     for column in unreadable]
                 if isinstance(client.get("id"), str):
                     seen.add(client["id"])
                 yield client, origins, problems
@@ -80,7 +90,7 @@ class ExtractReader:
             for client_id, rows in by_client.items():
                 orphans.setdefault(client_id, []).append((list_name, rows))
         for client_id, lists in orphans.items():
-            file, line = lists[0][0] + ".csv", lists[0][1][0][1][1]
+            file, line = lists[0][0] + ".csv", lists[0][1][0][1][1]  # rows hold (record, (file, line), unreadable)
             problems = [DataError(f"client {client_id} has rows in {name}.csv but no row in clients.csv",
                                   client=client_id, path="$", line_number=rows[0][1][1], source=f"{name}.csv")
                         for name, rows in lists]
@@ -91,25 +101,32 @@ class ExtractReader:
         if not path.is_file():
             return grouped
         record_name = self.lists[list_name]
-        with open(path, newline="", encoding="utf-8-sig") as handle:
+        with open(path, newline="", encoding="utf-8-sig", errors="surrogateescape") as handle:
             reader = csv.DictReader(handle)
             if reader.fieldnames is not None and CLIENT_ID_COLUMN not in reader.fieldnames:
                 raise UsageError(f"{path.name} has no `{CLIENT_ID_COLUMN}` column",
                                  hint=f"each row of {path.name} names its client in `{CLIENT_ID_COLUMN}`")
             for row in reader:
                 client_id = (row.get(CLIENT_ID_COLUMN) or "").strip()
-                record = self._row(row, record_name, skip=(CLIENT_ID_COLUMN,))
-                grouped.setdefault(client_id, []).append((record, (path.name, reader.line_num)))
+                # an unreadable id still names its rows, shown with a placeholder where bytes were bad
+                client_id = client_id.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+                record, unreadable = self._row(row, record_name, skip=(CLIENT_ID_COLUMN,))
+                grouped.setdefault(client_id, []).append((record, (path.name, reader.line_num), unreadable))
         return grouped
 
-    def _row(self, row: dict, record_name: str, skip: tuple) -> dict:
+    def _row(self, row: dict, record_name: str, skip: tuple) -> tuple:
+        """The record, and the columns whose cells are not UTF-8 text (left out of it)."""
         info = self.records[record_name]
         record: dict = {}
+        unreadable = []
         for column, cell in row.items():
             if column in skip or column is None or cell is None:
                 continue
             cell = cell.strip()
             if cell == "":
+                continue
+            if _UNDECODED.search(cell) or _UNDECODED.search(column):
+                unreadable.append(column.encode("utf-8", "replace").decode("utf-8"))
                 continue
             name, dot, key = column.partition(".")
             field = info.fields.get(name)
@@ -119,7 +136,7 @@ class ExtractReader:
                 record[column] = cell  # the schema check reports the unknown column
             else:
                 record[name] = self._cell(cell, field.scalar)
-        return record
+        return record, unreadable
 
     @staticmethod
     def _cell(cell: str, scalar: str):

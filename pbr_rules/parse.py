@@ -43,7 +43,18 @@ def parse_text(text: str, path: str = "<string>") -> ast.Module:
 
 def parse_file(path: str | Path) -> ast.Module:
     path = Path(path)
-    return parse_text(path.read_text(encoding="utf-8"), str(path))
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        before = raw[: error.start].decode("utf-8", errors="replace")
+        line = before.count("\n") + 1
+        column = len(before) - (before.rfind("\n") + 1) + 1
+        source_line = raw.split(b"\n")[line - 1].decode("utf-8", errors="replace")
+        raise RulesetSyntaxError(f"this file is not UTF-8 text: byte 0x{raw[error.start]:02x} cannot be read",
+                                 span=Span(str(path), line, column), source_line=source_line,
+                                 hint="save the ruleset as UTF-8 (most editors offer it under 'Save as')") from None
+    return parse_text(text, str(path))
 
 
 # ---- syntax errors in words ------------------------------------------------------------------
@@ -181,8 +192,10 @@ def _syntax_error(error: UnexpectedInput, text: str, lines: list[str], path: str
         expected = error.expected
     else:
         token = error.token
-        shown = "the end of the file" if token.type == "$END" else f"{str(token)!r}"
-        message = f"unexpected {shown}"
+        if token.type == "$END":
+            message = "the file is empty" if not text.strip() else "the file ends too early"
+        else:
+            message = f"unexpected {str(token)!r}"
         expected = error.accepts or error.expected
     hint = label or (f"expected {_describe_expected(expected)}" if expected else None)
     guess = _misspelt_keyword(error, expected)

@@ -69,6 +69,11 @@ class RulesetLibrary:
         """A path, ``name@version`` or ``name`` (the latest version) to a ruleset file."""
         text = str(ref)
         path = Path(text)
+        if path.is_dir():
+            inside = sorted(str(p) for p in path.glob("*.pbr"))[:3]
+            raise RulesetNotFound(f"{text} is a folder, not a ruleset",
+                                  hint=("give a file, like " + inside[0]) if inside else
+                                  "give a .pbr file, NAME@VERSION, or NAME; a folder of rulesets goes in --rulesets")
         if text.endswith(".pbr") or path.is_file():
             if not path.is_file():
                 raise RulesetNotFound(f"no ruleset file {text}")

@@ -154,3 +154,19 @@ def test_console_script_is_installed():
     script = Path(sys.executable).parent / "pbr"  # beside this Python: a venv need not be activated
     done = subprocess.run([str(script if script.exists() else "pbr"), "--help"], capture_output=True, text=True)
     assert done.returncode == 0 and "evaluate" in done.stdout
+
+
+def test_a_line_that_is_not_utf8_is_set_aside_alone(capsys, tmp_path):
+    data = tmp_path / "mixed.jsonl"
+    good = json.dumps(client("C1", [episode("E1", "2012-01-10")])).encode()
+    data.write_bytes(good + b"\n" + b'{"id": "C2", "sex": "caf\xe9"}\n' + good.replace(b'"C1"', b'"C3"') + b"\n")
+    code, out, err = run(capsys, "evaluate", "national", "--data", data, "--as-of", "2013-06-30")
+    assert code == 0
+    assert [json.loads(line)["client"] for line in out.splitlines()] == ["C1", "C3"]
+    assert "mixed.jsonl:2: $: not UTF-8 text: byte 0xe9 at column 25" in err
+    assert "3 clients read: 2 evaluated, 1 set aside" in err
+
+
+def test_a_folder_is_not_a_ruleset(capsys, tmp_path):
+    code, _, err = run(capsys, "check", tmp_path)
+    assert code == 2 and err.startswith(f"pbr: error: {tmp_path} is a folder, not a ruleset")

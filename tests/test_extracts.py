@@ -101,3 +101,15 @@ def test_explain_reads_a_folder(tmp_path, capsys):
     code = main(["explain", "national", "--data", str(tmp_path / "csv"), "--client", "C000003",
                  "--as-of", "2014-06-30"])
     assert code == 0 and "Client C000003 under national@1.0.0" in capsys.readouterr().out
+
+
+def test_a_cell_that_is_not_utf8_sets_its_client_aside(national, tmp_path):
+    folder = tmp_path / "x"
+    folder.mkdir()
+    (folder / "clients.csv").write_bytes(b"id,sex\nC1,F\nC2,caf\xe9\n")
+    (folder / "episodes.csv").write_bytes(b"client_id,id,start,modality\nC1,E1,2012-01-01,\xe9\n")
+    items = list(national.evaluate_folder(folder, "2013-01-01"))
+    assert [type(i).__name__ for i in items] == ["Rejected", "Rejected"]
+    assert [(e.source, e.line_number, e.path, e.message) for e in items[0].errors] == [
+        ("episodes.csv", 2, "$.episodes[0].modality", "this cell is not UTF-8 text")]
+    assert [(e.source, e.line_number, e.path) for e in items[1].errors] == [("clients.csv", 3, "$.sex")]
