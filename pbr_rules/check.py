@@ -21,7 +21,6 @@ from .resolve import ResolvedRuleset, attach_source_lines, did_you_mean
 BUILTIN_FUNCTIONS = {"earliest_of": "the earliest of the known dates",
                      "latest_of": "the latest of the known dates"}
 PRIMITIVE_PARAM_TYPES = {"date", "number", "text"}
-INTEGER_KINDS = {"count", "score"}
 
 
 @attrs.frozen(slots=True)
@@ -114,26 +113,6 @@ def check(resolved: ResolvedRuleset) -> CheckedRuleset:
     attach_source_lines(checker.errors, resolved.sources)
     raise_all([*resolved.errors, *checker.errors])
     return checker.result()
-
-
-def type_from_value(value) -> T:
-    """The type of a parameter value as evaluated by ``constant``."""
-    from .ast import Duration, Money, Percent
-    if isinstance(value, bool):
-        return BOOL
-    if isinstance(value, (int, Decimal)):
-        return NUMBER
-    if isinstance(value, Duration):
-        return DURATION
-    if isinstance(value, Percent):
-        return PERCENT
-    if isinstance(value, Money):
-        return MONEY
-    if isinstance(value, datetime.date):
-        return DATE
-    if isinstance(value, str):
-        return TEXT
-    return ERROR
 
 
 class _Checker:

@@ -14,7 +14,6 @@ import re
 
 from .ast import Duration
 
-_ONE_DAY = datetime.timedelta(days=1)
 ISO_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")  # ASCII digits only
 
 
@@ -47,14 +46,6 @@ def subtract_duration(day, length):
     if day is None or length is None:
         return None
     return add_duration(day, Duration(-length.months, -length.days))
-
-
-def next_day(day: datetime.date) -> datetime.date:
-    return day + _ONE_DAY
-
-
-def previous_day(day: datetime.date) -> datetime.date:
-    return day - _ONE_DAY
 
 
 def parse_iso_date(text: str) -> datetime.date:

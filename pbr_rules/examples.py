@@ -45,7 +45,7 @@ class ExampleReport:
 
 def load_example_client(example: ast.Example, cache: dict | None = None) -> dict:
     if example.client is not None:
-        return _decimals(example.client)
+        return example.client
     path = Path(example.span.file).parent / example.client_file
     cache = cache if cache is not None else {}
     if path not in cache:
@@ -67,17 +67,6 @@ def _read_clients(path: Path) -> dict:
     else:
         records = [json.loads(line, parse_float=Decimal) for line in text.splitlines() if line.strip()]
     return {r.get("id"): r for r in records if isinstance(r, dict)}
-
-
-def _decimals(value):
-    """Inline JSON from the ruleset file: floats were never made, but be sure of it."""
-    if isinstance(value, float):
-        return Decimal(str(value))
-    if isinstance(value, dict):
-        return {k: _decimals(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_decimals(v) for v in value]
-    return value
 
 
 def run_examples(ruleset: Ruleset) -> ExampleReport:

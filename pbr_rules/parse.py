@@ -601,8 +601,7 @@ class _Builder(Transformer):
         return json.loads(str(children[0]))
 
     def json_number(self, meta, children):
-        text = str(children[0])
-        return json.loads(text)
+        return json.loads(str(children[0]), parse_float=Decimal)  # as client data is read: no floats
 
     def json_null(self, meta, children):
         return None

@@ -123,10 +123,6 @@ class ResolvedRuleset:
         return f"{self.name}@{self.version}"
 
 
-_KIND_WORDS = {"enum": "enum", "record": "record", "parameter": "parameter",
-               "definition": "definition", "outcome": "outcome"}
-
-
 def resolve_file(path: str | Path, library: RulesetLibrary | None = None,
                  _chain: tuple = ()) -> ResolvedRuleset:
     library = library or RulesetLibrary()
@@ -175,7 +171,7 @@ def resolve_file(path: str | Path, library: RulesetLibrary | None = None,
         values = table(kind)
         if (kind, name) in own:
             first = own[(kind, name)]
-            errors.append(RulesetError(f"{_KIND_WORDS[kind]} `{name}` is defined twice in this ruleset",
+            errors.append(RulesetError(f"{kind} `{name}` is defined twice in this ruleset",
                                        span=decl.span, hint=f"the first is at line {first.span.line}"))
             return
         # parameters and definitions share one namespace: a name must mean one thing
@@ -196,7 +192,7 @@ def resolve_file(path: str | Path, library: RulesetLibrary | None = None,
             if name not in values:
                 hint = did_you_mean(name, values) or f"`override` changes something inherited from {base.ref}; to add a new {kind}, remove `override`"
                 errors.append(RulesetError(
-                    f"cannot override {_KIND_WORDS[kind]} `{name}`: {base.ref} has no {kind} of that name",
+                    f"cannot override {kind} `{name}`: {base.ref} has no {kind} of that name",
                     span=decl.span, hint=hint))
                 return
             if not override_reason.strip():
@@ -213,7 +209,7 @@ def resolve_file(path: str | Path, library: RulesetLibrary | None = None,
                 hint = (f"to add fields, write `extend record {name}`" if kind == "record"
                         else "an inherited enum cannot be changed; declare a new one")
             errors.append(RulesetError(
-                f"{_KIND_WORDS[kind]} `{name}` is already defined by {inherited_from}",
+                f"{kind} `{name}` is already defined by {inherited_from}",
                 span=decl.span, hint=hint))
             return
         values[name] = decl
