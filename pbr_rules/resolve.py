@@ -139,6 +139,8 @@ def resolve_file(path: str | Path, library: RulesetLibrary | None = None,
     if header.extends:
         name, version, span = header.extends
         local = path.resolve().parent.parent
+        # a base is looked for beside the extending ruleset first, then where the caller looks
+        # (folders[:-1]: the constructor puts the shipped folder back, last)
         base_library = RulesetLibrary([local, *library.folders[:-1]])
         try:
             base_path = base_library.find(name, version, span)
