@@ -5,7 +5,8 @@
     result = rs.evaluate(client_dict, as_of="2013-06-30")
     print(result.to_json())
 
-Pipeline, one module per stage: parse -> ast -> resolve -> check -> compile -> evaluate.
+Pipeline, one module or package per stage (docs/architecture.md): grammar -> parse -> tree ->
+resolve -> check -> analyse -> compile -> evaluate.
 """
 
 from __future__ import annotations

@@ -305,7 +305,7 @@ def _find_client(path: str, client_id: str, ruleset=None) -> dict:
     """The raw record of one client; `explain` validates it and reports what is wrong."""
     if Path(path).is_dir():
         from .extracts import ExtractReader, place_errors
-        for client, origins, problems in ExtractReader(ruleset.checked).read(path):
+        for client, origins, problems in ExtractReader(ruleset.checked.schema).read(path):
             if client.get("id") == client_id:
                 problems = problems or place_errors(ruleset.reader.normalise(client)[1], origins)
                 for problem in problems:

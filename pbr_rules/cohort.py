@@ -14,7 +14,7 @@ import json
 import random
 from typing import Iterator
 
-from .ast import Duration
+from .values import Duration
 from .dates import add_duration
 
 SUBSTANCES = ["opiates", "crack", "cocaine", "amphetamines", "cannabis", "alcohol", "other"]

@@ -14,29 +14,42 @@ import json
 from decimal import Decimal
 from typing import Iterable, Iterator
 
-from .check import CheckedRuleset, FieldInfo, RecordInfo, article
 from .dates import ISO_DATE, add_duration, parse_iso_date
 from .errors import DataError
+from .schema import FieldInfo, RecordInfo, Scalar, Schema
+from .words import article
+
+
+class SeenIds:
+    """The client ids met so far in one input: a second client with an id already met is set
+    aside (the one place this rule lives, for JSON Lines and CSV extracts alike)."""
+
+    def __init__(self):
+        self.first_line: dict[str, int | None] = {}
+
+    def duplicate(self, client_id: str, line: int | None, source: str | None) -> DataError | None:
+        """The error for a repeated id; otherwise None, and the id is remembered."""
+        first = self.first_line.get(client_id)
+        if client_id in self.first_line:
+            return DataError(f"duplicate client id {client_id} (first on line {first})", client=client_id,
+                             path="$.id", line_number=line, source=source)
+        self.first_line[client_id] = line
+        return None
 
 
 class ClientReader:
-    """Validates and normalises client records for one checked ruleset."""
+    """Validates and normalises client records for one ruleset's schema."""
 
-    def __init__(self, checked: CheckedRuleset):
-        self.records: dict[str, RecordInfo] = checked.records
-        self.enums = {name: frozenset(e.values) for name, e in checked.resolved.enums.items()}
-        self.enum_order = {name: e.values for name, e in checked.resolved.enums.items()}
-        self.lists = checked.lists  # client list field -> record type
-        lags = {}
-        for name, info in self.records.items():
-            if info.lagging_by:
-                values = checked.parameter_values.get(info.lagging_by) or [(None, None)]
-                lag = values[-1][1]
-                lags[name] = lag if lag and (lag.months or lag.days) else None
-        self.lags = lags
+    def __init__(self, schema: Schema):
+        self.records: dict[str, RecordInfo] = schema.records
+        self.enums = {name: frozenset(values) for name, values in schema.enums.items()}
+        self.enum_order = schema.enums
+        self.lists = schema.lists  # client list field -> record type
+        self.lags = dict(schema.lags)
         self._view_plans = {name: self._view_plan(info) for name, info in self.records.items()}
         self._plans: dict = {}
-        self._validators: dict = {}
+        # compiled validators are kept with the schema: every reader of it shares them
+        self._validators: dict = schema.compiled
         self._client_dates = bool(self._view_plans["client"][0])
         self._list_plans = [(field, record, self.records[record].dated_by, self.lags.get(record),
                              bool(self._view_plans[record][0])) for field, record in self.lists.items()]
@@ -46,7 +59,7 @@ class ClientReader:
         """Yield ``(line_number, client, None)`` or ``(line_number, None, [DataError, ...])``
         for each non-blank line, in order. Lines are str, or bytes in UTF-8 (a line that is not
         UTF-8 is reported and set aside, and the others still read)."""
-        seen_ids: dict[str, int] = {}
+        seen = SeenIds()
         for number, line in enumerate(lines, 1):
             if type(line) is bytes:
                 try:
@@ -66,14 +79,9 @@ class ClientReader:
                 continue
             client, errors = self.normalise(obj, line_number=number, source=source)
             if client is not None:
-                first = seen_ids.get(client["id"])
-                if first is not None:
-                    errors = [DataError(f"duplicate client id {client['id']} (first on line {first})",
-                                        client=client["id"], path="$.id", line_number=number,
-                                        source=source)]
-                    client = None
-                else:
-                    seen_ids[client["id"]] = number
+                duplicate = seen.duplicate(client["id"], number, source)
+                if duplicate is not None:
+                    client, errors = None, [duplicate]
             yield number, client, errors or None
 
     def normalise(self, obj, line_number: int | None = None, source: str | None = None):
@@ -99,8 +107,9 @@ class ClientReader:
             info = self.records[record_name]
             fields = []
             for name, field in info.fields.items():
-                absent = {"list": list, "set": frozenset, "map": dict}.get(field.scalar)
-                fields.append((name, self._converter(field), absent, not field.optional))
+                absent = field.scalar.empty  # lists, sets and maps are empty when absent
+                fields.append((name, self._converter(field), None if absent is None else type(absent),
+                               not field.optional))
             order_checks = [(name, f.not_before) for name, f in info.fields.items() if f.not_before]
             plan = self._plans[record_name] = (info, frozenset(info.fields), fields, order_checks)
         return plan
@@ -109,35 +118,35 @@ class ClientReader:
         """A function (value, path, name, report) -> normalised value, or None after reporting.
         Paths are only built when something is wrong."""
         scalar = field.scalar
-        if scalar == "date":
+        if scalar is Scalar.DATE:
             def convert(value, path, name, report):
                 try:
                     return parse_iso_date(value)
                 except ValueError as error:
                     report(f"{path}.{name}", str(error))
             return convert
-        if scalar in ("number", "count", "score"):
+        if scalar.numeric:
             return self._number_converter(scalar, field.low, field.high)
-        if scalar == "text":
+        if scalar is Scalar.TEXT:
             def convert(value, path, name, report):
                 if type(value) is str:
                     return value
                 report(f"{path}.{name}", f"expected a text, got {_json_kind(value)}")
             return convert
-        if scalar == "bool":
+        if scalar is Scalar.BOOL:
             def convert(value, path, name, report):
                 if value is True or value is False:
                     return value
                 report(f"{path}.{name}", f"expected true or false, got {_json_kind(value)}")
             return convert
-        if scalar == "enum":
-            enum = field.type.name
+        if scalar is Scalar.ENUM:
+            enum = field.of
 
             def convert(value, path, name, report):
                 return self._enum(value, enum, f"{path}.{name}", report)
             return convert
-        if scalar == "set":
-            enum = field.type.name
+        if scalar is Scalar.SET:
+            enum = field.of
             values = self.enums[enum]
 
             def convert(value, path, name, report):
@@ -149,10 +158,10 @@ class ClientReader:
                 return frozenset(v for i, v in enumerate(value)
                                  if self._enum(v, enum, f"{path}.{name}[{i}]", report) is not None)
             return convert
-        if scalar == "map":
-            enum = field.type.name
+        if scalar is Scalar.MAP:
+            enum = field.of
             keys = self.enums[enum]
-            value_convert = self._number_converter(field.value_scalar or "number", field.low, field.high)
+            value_convert = self._number_converter(field.value_scalar or Scalar.NUMBER, field.low, field.high)
 
             def convert(value, path, name, report):
                 if not isinstance(value, dict):
@@ -164,8 +173,8 @@ class ClientReader:
                         table[key] = value_convert(item, f"{path}.{name}", key, report)
                 return table
             return convert
-        if scalar == "list":
-            record_name = field.type.name
+        if scalar is Scalar.LIST:
+            record_name = field.of
 
             def convert(value, path, name, report):
                 return self._list(value, record_name, f"{path}.{name}", report)
@@ -173,8 +182,8 @@ class ClientReader:
         raise AssertionError(f"no converter for {scalar}")  # the checker admits no other kind
 
     @staticmethod
-    def _number_converter(scalar: str, low, high):
-        whole = scalar in ("count", "score")
+    def _number_converter(scalar: Scalar, low, high):
+        whole = scalar.whole
 
         def convert(value, path, name, report):
             kind = type(value)
@@ -216,57 +225,64 @@ class ClientReader:
             return f"K[{len(constants) - 1}]"
 
         for index, (name, convert, absent, required) in enumerate(fields):
-            field = info.fields[name]
-            var, key, slow = f"x{index}", repr(name), const(convert)
-            lines.append(f"    v = g({key})")
-            lines.append("    if v is None:")
-            if absent is not None:
-                lines.append(f"        {var} = {absent.__name__}()")
-            else:
-                if required:
-                    lines.append(f"        missing(path, {key}, report)")
-                lines.append(f"        {var} = None")
-            scalar = field.scalar
-            if scalar == "date":
-                lines += ["    elif type(v) is str and ISO(v):",
-                          "        try:",
-                          f"            {var} = DATE(v)",
-                          "        except ValueError:",
-                          f"            {var} = {slow}(v, path, {key}, report)"]
-            elif scalar in ("count", "score") or (scalar == "number" and (field.low is not None or field.high is not None)):
-                low = "" if field.low is None else f" and {const(field.low)} <= v"
-                high = "" if field.high is None else f" and v <= {const(field.high)}"
-                exact = "type(v) is int" if scalar in ("count", "score") else "(type(v) is int or type(v) is Decimal)"
-                lines.append(f"    elif {exact}{low}{high}:")
-                lines.append(f"        {var} = v")
-            elif scalar == "number":
-                lines.append("    elif type(v) is int or type(v) is Decimal:")
-                lines.append(f"        {var} = v")
-            elif scalar == "text":
-                lines.append("    elif type(v) is str:")
-                lines.append(f"        {var} = v")
-            elif scalar == "bool":
-                lines.append("    elif v is True or v is False:")
-                lines.append(f"        {var} = v")
-            elif scalar == "enum":
-                lines.append(f"    elif type(v) is str and v in {const(self.enums[field.type.name])}:")
-                lines.append(f"        {var} = v")
-            elif scalar == "map" and field.value_scalar in ("count", "score") and None not in (field.low, field.high):
-                # the all-valid case inline; anything else goes to the converter, which words it
-                keys, low, high = const(self.enums[field.type.name]), const(field.low), const(field.high)
-                lines.append("    elif type(v) is dict and all(type(k) is str and k in "
-                             f"{keys} and type(n) is int and {low} <= n <= {high} for k, n in v.items()):")
-                lines.append(f"        {var} = dict(v)")
-            lines.append("    else:")
-            lines.append(f"        {var} = {slow}(v, path, {key}, report)")
+            var, key = f"x{index}", repr(name)
+            lines += self._field_code(info.fields[name], var, key, const(convert), absent, required, const)
             out.append(f"{key}: {var}")
+        field_names = list(info.fields)
         for name, earlier in order_checks:
-            later_var = f"x{list(info.fields).index(name)}"
-            earlier_var = f"x{list(info.fields).index(earlier)}"
+            later_var, earlier_var = f"x{field_names.index(name)}", f"x{field_names.index(earlier)}"
             lines.append(f"    if {later_var} is not None and {earlier_var} is not None and {later_var} < {earlier_var}:")
             lines.append(f"        out_of_order(path, {repr(name)}, {later_var}, {repr(earlier)}, {earlier_var}, report)")
         lines.append("    return {" + ", ".join(out) + "}")
+        return self._exec_validator(record_name, info, names, lines, constants)
 
+    def _field_code(self, field: FieldInfo, var: str, key: str, slow: str, absent, required: bool, const) -> list:
+        """The lines that read one field into ``var``: absent, the valid case inline, else ``slow``."""
+        lines = [f"    v = g({key})", "    if v is None:"]
+        if absent is not None:
+            lines.append(f"        {var} = {absent.__name__}()")
+        else:
+            if required:
+                lines.append(f"        missing(path, {key}, report)")
+            lines.append(f"        {var} = None")
+        if field.scalar is Scalar.DATE:
+            lines += ["    elif type(v) is str and ISO(v):",
+                      "        try:",
+                      f"            {var} = DATE(v)",
+                      "        except ValueError:",
+                      f"            {var} = {slow}(v, path, {key}, report)"]
+        else:
+            fast = self._valid_case(field, const)
+            if fast is not None:
+                test, value = fast
+                lines += [f"    elif {test}:", f"        {var} = {value}"]
+        return lines + ["    else:", f"        {var} = {slow}(v, path, {key}, report)"]
+
+    def _valid_case(self, field: FieldInfo, const):
+        """(test, value) for the valid case of a field's kind, checked inline; None to leave
+        every value to the converter."""
+        scalar = field.scalar
+        if scalar.whole or (scalar is Scalar.NUMBER and field.ranged):
+            low = "" if field.low is None else f" and {const(field.low)} <= v"
+            high = "" if field.high is None else f" and v <= {const(field.high)}"
+            exact = "type(v) is int" if scalar.whole else "(type(v) is int or type(v) is Decimal)"
+            return f"{exact}{low}{high}", "v"
+        if scalar is Scalar.NUMBER:
+            return "type(v) is int or type(v) is Decimal", "v"
+        if scalar is Scalar.TEXT:
+            return "type(v) is str", "v"
+        if scalar is Scalar.BOOL:
+            return "v is True or v is False", "v"
+        if scalar is Scalar.ENUM:
+            return f"type(v) is str and v in {const(self.enums[field.of])}", "v"
+        if scalar is Scalar.MAP and field.value_scalar is not None and field.value_scalar.whole \
+                and None not in (field.low, field.high):
+            keys, low, high = const(self.enums[field.of]), const(field.low), const(field.high)
+            return (f"type(v) is dict and all(type(k) is str and k in {keys} and type(n) is int and "
+                    f"{low} <= n <= {high} for k, n in v.items())"), "dict(v)"
+        return None
+
+    def _exec_validator(self, record_name: str, info: RecordInfo, names, lines: list, constants: list):
         def unknown(obj, path, report):
             for key in obj:
                 if key not in names:
@@ -331,7 +347,7 @@ class ClientReader:
 
     # ---- as-of views ------------------------------------------------------------------------
     def _view_plan(self, info: RecordInfo):
-        dates = [name for name, f in info.fields.items() if f.type.kind == "date" and name != info.dated_by]
+        dates = info.later_dates()
         dependents = {name: [n for n, f in info.fields.items() if f.known_from == name] for name in dates}
         return dates, dependents
 

@@ -12,7 +12,7 @@ import calendar
 import datetime
 import re
 
-from .ast import Duration
+from .values import Duration
 
 ISO_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")  # ASCII digits only
 

@@ -1,15 +1,91 @@
 """One exception hierarchy for everything a user can get wrong, apart from internal bugs.
 
 Every user-facing error knows where it happened (file, line, column), says what is wrong in
-the words of the field, and carries a hint where one can be given. ``str(error)`` is the
-gcc-style form: ``file:line:col: error: message``, the source line, a caret, then the hint.
+the words of the field, and carries a hint where one can be given. A mistake in a ruleset also
+carries a stable ``Code`` (``PBR101``), so that tests and tools match codes, not English;
+docs/errors.md explains each with an example and the fix. ``str(error)`` is the gcc-style form:
+``file:line:col: error: message [PBR101]``, the source line, a caret, then the hint.
 """
 
 from __future__ import annotations
 
+import enum
 from typing import Iterable, Sequence
 
 import attrs
+
+
+class Code(enum.Enum):
+    """The stable code of each kind of mistake in a ruleset: number and name never change
+    meaning (a new kind of mistake gets a new code). Listed in docs/errors.md."""
+
+    # syntax
+    SYNTAX = ("PBR001", "syntax")
+    NOT_UTF8 = ("PBR002", "not-utf8")
+    NOT_A_DATE = ("PBR003", "not-a-date")
+    FRACTIONAL_LENGTH = ("PBR004", "fractional-length")
+    BAD_PLACEHOLDER = ("PBR005", "bad-placeholder")
+    MISSING_HEADER = ("PBR010", "missing-header")
+    MISSING_RULE_DATE = ("PBR011", "missing-rule-date")
+    MISSING_CONDITION = ("PBR012", "missing-condition")
+    MISSING_REASON = ("PBR013", "missing-reason")
+    MISSING_OVERRIDE_REASON = ("PBR014", "missing-override-reason")
+    DOUBLE_EQUALS = ("PBR015", "double-equals")
+    MISSING_VALUE = ("PBR016", "missing-value")
+    # names
+    UNKNOWN_NAME = ("PBR101", "unknown-name")
+    UNKNOWN_FIELD = ("PBR102", "unknown-field")
+    UNKNOWN_TYPE = ("PBR103", "unknown-type")
+    UNKNOWN_ENUM_VALUE = ("PBR104", "unknown-enum-value")
+    DUPLICATE_NAME = ("PBR105", "duplicate-name")
+    UNKNOWN_RULESET = ("PBR106", "unknown-ruleset")
+    UNKNOWN_OUTCOME = ("PBR107", "unknown-outcome")
+    UNKNOWN_DOMAIN = ("PBR108", "unknown-domain")
+    WRONG_INPUTS = ("PBR109", "wrong-inputs")
+    # types and units
+    TYPE_MISMATCH = ("PBR201", "type-mismatch")
+    UNIT_MISMATCH = ("PBR202", "unit-mismatch")
+    UNDATED_PARAMETER = ("PBR203", "undated-parameter")
+    NOT_WRITTEN_OUT = ("PBR204", "not-written-out")
+    BAD_PARAMETER_VALUES = ("PBR205", "bad-parameter-values")
+    UNDATED_RECORDS = ("PBR206", "undated-records")
+    # schema
+    NO_CLIENT_RECORD = ("PBR301", "no-client-record")
+    BAD_FIELD = ("PBR302", "bad-field")
+    BAD_DATE_FIELD = ("PBR303", "bad-date-field")
+    BAD_LAG = ("PBR304", "bad-lag")
+    # rulesets, extends and overrides
+    NOTHING_TO_OVERRIDE = ("PBR401", "nothing-to-override")
+    UNKNOWN_OVERRIDE = ("PBR402", "unknown-override")
+    REDEFINED = ("PBR403", "redefined")
+    OVERRIDE_CHANGES_KIND = ("PBR404", "override-changes-kind")
+    EMPTY_REASON = ("PBR405", "empty-reason")
+    CIRCULAR_EXTENDS = ("PBR406", "circular-extends")
+    WRONG_FILE_NAME = ("PBR407", "wrong-file-name")
+    BAD_EXTENSION = ("PBR408", "bad-extension")
+    # outcomes and rules
+    MISSING_CLASSIFICATION = ("PBR501", "missing-classification")
+    BAD_UNIT = ("PBR502", "bad-unit")
+    UNREACHABLE_RULE = ("PBR503", "unreachable-rule")
+    UNDECIDED_OUTCOME = ("PBR504", "undecided-outcome")
+    NEVER_ACHIEVED = ("PBR505", "never-achieved")
+    CIRCULAR_DEFINITIONS = ("PBR506", "circular-definitions")
+    BAD_WINDOW = ("PBR507", "bad-window")
+    BAD_REASON = ("PBR508", "bad-reason")
+    # examples
+    EXAMPLE_FILE_MISSING = ("PBR601", "example-file-missing")
+    EXAMPLE_CLIENT_INVALID = ("PBR602", "example-client-invalid")
+
+    @property
+    def number(self) -> str:
+        return self.value[0]
+
+    @property
+    def slug(self) -> str:
+        return self.value[1]
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.slug}"
 
 
 @attrs.frozen(slots=True)
@@ -28,6 +104,8 @@ class Span:
 
 class PbrError(Exception):
     """Root of every error pbr_rules raises on purpose."""
+
+    code: Code | None = None
 
     def __init__(self, message: str, *, span: Span | None = None, hint: str | None = None,
                  source_line: str | None = None):
@@ -55,7 +133,8 @@ class PbrError(Exception):
 
 def format_diagnostic(error: PbrError, severity: str = "error") -> str:
     where = f"{error.span}: " if error.span else ""
-    lines = [f"{where}{severity}: {error.message}"]
+    code = f" [{error.code.number}]" if error.code else ""
+    lines = [f"{where}{severity}: {error.message}{code}"]
     if error.source_line is not None and error.span is not None:
         text = error.source_line.rstrip("\n").expandtabs(4)
         lines.append(f"    {text}")
@@ -66,15 +145,28 @@ def format_diagnostic(error: PbrError, severity: str = "error") -> str:
 
 
 class RulesetError(PbrError):
-    """A mistake in a ruleset: found while parsing, resolving or checking."""
+    """A mistake in a ruleset: found while parsing, resolving or checking. Always has a code."""
+
+    default_code: Code | None = None
+
+    def __init__(self, message: str, *, code: Code | None = None, span: Span | None = None,
+                 hint: str | None = None, source_line: str | None = None):
+        super().__init__(message, span=span, hint=hint, source_line=source_line)
+        self.code = code or self.default_code
+        if self.code is None:
+            raise TypeError("a RulesetError needs a code")
 
 
 class RulesetSyntaxError(RulesetError):
     """The text does not follow the language's grammar."""
 
+    default_code = Code.SYNTAX
+
 
 class RulesetNotFound(RulesetError):
     """A ruleset reference (a path, name or name@version) that leads to no file."""
+
+    default_code = Code.UNKNOWN_RULESET
 
 
 class RulesetErrors(RulesetError):
@@ -83,7 +175,7 @@ class RulesetErrors(RulesetError):
     def __init__(self, errors: Sequence[RulesetError]):
         self.errors = sorted(errors, key=_position_key)
         first = self.errors[0]
-        super().__init__(first.message, span=first.span, hint=first.hint,
+        super().__init__(first.message, code=first.code, span=first.span, hint=first.hint,
                          source_line=first.source_line)
 
     def __str__(self) -> str:
@@ -95,6 +187,19 @@ class RulesetErrors(RulesetError):
 def _position_key(error: PbrError):
     span = error.span
     return (span.file, span.line, span.column) if span else ("", 0, 0)
+
+
+class Problems:
+    """The mistakes one pass finds, collected so that all are reported together."""
+
+    def __init__(self):
+        self.errors: list[RulesetError] = []
+
+    def add(self, code: Code, message: str, span: Span | None, hint: str | None = None) -> None:
+        self.errors.append(RulesetError(message, code=code, span=span, hint=hint))
+
+    def __bool__(self) -> bool:
+        return bool(self.errors)
 
 
 def raise_all(errors: Iterable[RulesetError]) -> None:

@@ -12,15 +12,15 @@ from pathlib import Path
 
 import attrs
 
-from . import ast
+from . import tree
 from .errors import DataError, PbrError
 from .evaluate import ClientResult, Ruleset
 
 
 @attrs.frozen(slots=True)
 class ExampleCheck:
-    example: ast.Example
-    expectation: ast.Expectation | None
+    example: tree.Example
+    expectation: tree.Expectation | None
     passed: bool
     message: str
 
@@ -43,7 +43,7 @@ class ExampleReport:
         return sum(1 for c in self.checks if not c.passed)
 
 
-def load_example_client(example: ast.Example, cache: dict | None = None) -> dict:
+def load_example_client(example: tree.Example, cache: dict | None = None) -> dict:
     if example.client is not None:
         return example.client
     path = Path(example.span.file).parent / example.client_file
@@ -99,7 +99,7 @@ def _describe(status: str, date, due) -> str:
     return words
 
 
-def _check(example: ast.Example, expectation: ast.Expectation, result: ClientResult) -> ExampleCheck:
+def _check(example: tree.Example, expectation: tree.Expectation, result: ClientResult) -> ExampleCheck:
     candidates = [r for r in result.results if r.outcome == expectation.outcome]
     if expectation.unit is not None:
         candidates = [r for r in candidates if r.unit == expectation.unit]

@@ -22,8 +22,8 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Iterator
 
-from .check import CheckedRuleset
 from .errors import DataError, UsageError
+from .schema import Scalar, Schema
 
 CLIENT_ID_COLUMN = "client_id"
 _INTEGER = re.compile(r"^-?[0-9]+$")
@@ -41,9 +41,9 @@ def _unreadable(client_id, path: str, file: str, line: int) -> DataError:
 class ExtractReader:
     """Turns CSV rows into client dicts in the JSON input shape, remembering where each came from."""
 
-    def __init__(self, checked: CheckedRuleset):
-        self.records = checked.records
-        self.lists = checked.lists  # list field -> record type
+    def __init__(self, schema: Schema):
+        self.records = schema.records
+        self.lists = schema.lists  # list field -> record type
 
     def read(self, folder: str | Path) -> Iterator[tuple]:
         """Yield ``(client dict, origins, problems)`` per client in clients.csv order, then one
@@ -130,7 +130,7 @@ class ExtractReader:
                 continue
             name, dot, key = column.partition(".")
             field = info.fields.get(name)
-            if dot and field is not None and field.scalar == "map":
+            if dot and field is not None and field.scalar is Scalar.MAP:
                 record.setdefault(name, {})[key] = _number(cell)
             elif field is None:
                 record[column] = cell  # the schema check reports the unknown column
@@ -139,13 +139,13 @@ class ExtractReader:
         return record, unreadable
 
     @staticmethod
-    def _cell(cell: str, scalar: str):
-        if scalar in ("number", "count", "score"):
+    def _cell(cell: str, scalar: Scalar):
+        if scalar.numeric:
             return _number(cell)
-        if scalar == "bool":
+        if scalar is Scalar.BOOL:
             lowered = cell.lower()
             return True if lowered in _TRUE else False if lowered in _FALSE else cell
-        if scalar == "set":
+        if scalar is Scalar.SET:
             return [value.strip() for value in cell.split(";") if value.strip()]
         return cell  # dates, texts and enum values are checked as written
 

@@ -1,29 +1,26 @@
 """Resolve: find rulesets by reference, apply `extends` and `override`, report clashes.
 
-The result is one flat ``ResolvedRuleset`` holding every enum, record, parameter, definition and
-outcome in force, with a note of where each came from and of every override and its reason.
+The result is one flat, frozen ``ResolvedRuleset``: a table per kind of declaration (see
+``declarations``) holding everything in force, with a note of where each came from and of every
+override and its reason. Declarations are filed by the table of kinds, never by their class.
 """
 
 from __future__ import annotations
 
-import difflib
 import re
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Optional
 
 import attrs
 
-from . import ast
-from .errors import RulesetError, RulesetNotFound, Span, raise_all
+from . import tree
+from .declarations import KINDS, TABLES, DeclarationKind, Inheritance, kind_of, sharing
+from .errors import Code, Problems, RulesetError, RulesetNotFound, Span, raise_all
 from .parse import parse_file
 from .resources import shipped_rulesets_dir
+from .words import did_you_mean
 
 VERSION_RE = re.compile(r"^\d+\.\d+\.\d+$")
-
-
-def did_you_mean(name: str, candidates: Iterable[str]) -> str | None:
-    matches = difflib.get_close_matches(name, sorted(set(candidates)), n=1, cutoff=0.6)
-    return f"did you mean `{matches[0]}`?" if matches else None
 
 
 def _version_key(version: str):
@@ -90,37 +87,61 @@ def _searched(folders) -> str:
 
 @attrs.frozen(slots=True)
 class Override:
-    kind: str          # parameter, definition, outcome
+    kind: DeclarationKind
     name: str
     reason: str
     span: Span
     replaces: object   # the inherited declaration
 
 
-@attrs.define(slots=True)
+@attrs.frozen(slots=True)
 class ResolvedRuleset:
     name: str
     version: str
-    title: str | None
+    title: Optional[str]
     effective: object
-    description: str | None
+    description: Optional[str]
     path: str
-    header: ast.Header
-    base: "ResolvedRuleset | None"
-    enums: dict = attrs.field(factory=dict)
-    records: dict = attrs.field(factory=dict)       # name -> RecordDecl (fields merged)
-    parameters: dict = attrs.field(factory=dict)
-    definitions: dict = attrs.field(factory=dict)
-    outcomes: dict = attrs.field(factory=dict)
-    examples: list = attrs.field(factory=list)      # this file's own examples
-    overrides: list = attrs.field(factory=list)
-    origin: dict = attrs.field(factory=dict)        # (kind, name) -> "national@1.0.0"
-    sources: dict = attrs.field(factory=dict)       # path -> list of lines
-    errors: list = attrs.field(factory=list)        # mistakes found here, raised with the checker's
+    header: tree.Header
+    base: Optional["ResolvedRuleset"]
+    tables: dict                 # table name (declarations.TABLES) -> {name: declaration}, in file order
+    overrides: tuple             # every Override in force, the base's first
+    origin: dict                 # (table, name) -> the ref of the ruleset that declared it
+    sources: dict                # path -> list of lines, for messages
+    errors: tuple                # mistakes found here, reported with the checker's
 
     @property
     def ref(self) -> str:
         return f"{self.name}@{self.version}"
+
+    @property
+    def enums(self) -> dict:
+        return self.tables["enums"]
+
+    @property
+    def domains(self) -> dict:
+        return self.tables["domains"]
+
+    @property
+    def records(self) -> dict:
+        return self.tables["records"]
+
+    @property
+    def parameters(self) -> dict:
+        return self.tables["parameters"]
+
+    @property
+    def definitions(self) -> dict:
+        return self.tables["definitions"]
+
+    @property
+    def outcomes(self) -> dict:
+        return self.tables["outcomes"]
+
+    @property
+    def examples(self) -> tuple:
+        """This file's own examples."""
+        return tuple(self.tables["examples"].values())
 
 
 def resolve_file(path: str | Path, library: RulesetLibrary | None = None,
@@ -132,126 +153,140 @@ def resolve_file(path: str | Path, library: RulesetLibrary | None = None,
     key = (header.name, header.version)
     if key in _chain:
         chain = " extends ".join(f"{n} {v}" for n, v in _chain + (key,))
-        raise RulesetError(f"rulesets extend each other in a circle: {chain}",
+        raise RulesetError(f"rulesets extend each other in a circle: {chain}", code=Code.CIRCULAR_EXTENDS,
                            span=header.span, source_line=module.source.splitlines()[0])
-    errors: list[RulesetError] = []
-    base = None
-    if header.extends:
-        name, version, span = header.extends
-        local = path.resolve().parent.parent
-        # a base is looked for beside the extending ruleset first, then where the caller looks
-        # (folders[:-1]: the constructor puts the shipped folder back, last)
-        base_library = RulesetLibrary([local, *library.folders[:-1]])
-        try:
-            base_path = base_library.find(name, version, span)
-        except RulesetNotFound as error:
-            error.source_line = module.source.splitlines()[span.line - 1]
-            raise
-        base = resolve_file(base_path, library, _chain + (key,))
-    resolved = ResolvedRuleset(header.name, header.version, header.title, header.effective,
-                               header.description, str(path), header, base)
-    if base is not None:
-        resolved.enums = dict(base.enums)
-        resolved.records = dict(base.records)
-        resolved.parameters = dict(base.parameters)
-        resolved.definitions = dict(base.definitions)
-        resolved.outcomes = dict(base.outcomes)
-        resolved.origin = dict(base.origin)
-        resolved.sources = dict(base.sources)
-        resolved.overrides = list(base.overrides)
-    resolved.sources[str(path)] = module.source.splitlines()
-    here = resolved.ref
-    own: dict = {}
-
-    def table(kind):
-        return {"enum": resolved.enums, "record": resolved.records,
-                "parameter": resolved.parameters, "definition": resolved.definitions,
-                "outcome": resolved.outcomes}[kind]
-
-    def add(kind: str, decl, override_reason: str | None = None):
-        name = decl.name
-        values = table(kind)
-        if (kind, name) in own:
-            first = own[(kind, name)]
-            errors.append(RulesetError(f"{kind} `{name}` is defined twice in this ruleset",
-                                       span=decl.span, hint=f"the first is at line {first.span.line}"))
-            return
-        # parameters and definitions share one namespace: a name must mean one thing
-        if kind in ("parameter", "definition"):
-            other = "definition" if kind == "parameter" else "parameter"
-            if name in table(other) and not (override_reason is not None and name in values):
-                errors.append(RulesetError(
-                    f"`{name}` is already a {other}; a {kind} cannot have the same name",
-                    span=decl.span, hint="choose another name"))
-                return
-        own[(kind, name)] = decl
-        if override_reason is not None:
-            if base is None:
-                errors.append(RulesetError(
-                    "nothing to override: this ruleset does not extend another",
-                    span=decl.span, hint="add `extends NAME VERSION` to the header, or remove `override`"))
-                return
-            if name not in values:
-                hint = did_you_mean(name, values) or f"`override` changes something inherited from {base.ref}; to add a new {kind}, remove `override`"
-                errors.append(RulesetError(
-                    f"cannot override {kind} `{name}`: {base.ref} has no {kind} of that name",
-                    span=decl.span, hint=hint))
-                return
-            if not override_reason.strip():
-                errors.append(RulesetError(f"the override of `{name}` gives no reason", span=decl.span,
-                                           hint='say why in `because "..."`'))
-            resolved.overrides.append(Override(kind, name, override_reason, decl.span, values[name]))
-        elif name in values:
-            inherited_from = resolved.origin.get((kind, name), base.ref if base else here)
-            if kind in ("parameter", "definition", "outcome"):
-                keyword = {"parameter": "override parameter", "definition": "override define",
-                           "outcome": "override outcome"}[kind]
-                hint = f'to change it, write `{keyword} {name} ... because "..."`'
-            else:
-                hint = (f"to add fields, write `extend record {name}`" if kind == "record"
-                        else "an inherited enum cannot be changed; declare a new one")
-            errors.append(RulesetError(
-                f"{kind} `{name}` is already defined by {inherited_from}",
-                span=decl.span, hint=hint))
-            return
-        values[name] = decl
-        resolved.origin[(kind, name)] = here
-
-    for decl in module.declarations:
-        if isinstance(decl, ast.EnumDecl):
-            add("enum", decl)
-        elif isinstance(decl, ast.RecordDecl) and decl.is_extension:
-            record = resolved.records.get(decl.name)
-            if record is None:
-                errors.append(RulesetError(f"cannot extend record `{decl.name}`: there is no such record",
-                                           span=decl.span, hint=did_you_mean(decl.name, resolved.records)))
-                continue
-            existing = {f.name for f in record.fields}
-            new_fields = []
-            for field in decl.fields:
-                if field.name in existing:
-                    errors.append(RulesetError(
-                        f"record `{decl.name}` already has a field `{field.name}`; an extension may add fields but not change them",
-                        span=field.span, hint="choose another field name"))
-                else:
-                    existing.add(field.name)
-                    new_fields.append(field)
-            resolved.records[decl.name] = attrs.evolve(record, fields=record.fields + tuple(new_fields))
-        elif isinstance(decl, ast.RecordDecl):
-            add("record", decl)
-        elif isinstance(decl, ast.ParameterDecl):
-            add("parameter", decl, decl.override_reason)
-        elif isinstance(decl, ast.Definition):
-            add("definition", decl, decl.override_reason)
-        elif isinstance(decl, ast.Outcome):
-            add("outcome", decl, decl.override_reason)
-        elif isinstance(decl, ast.Example):
-            resolved.examples.append(decl)
-    attach_source_lines(errors, resolved.sources)
+    base = _resolve_base(path, module, library, _chain + (key,))
+    filer = _Filer(header, base)
+    _check_file_name(path, header, filer.problems)
+    for declaration in module.declarations:
+        filer.file(declaration)
+    sources = dict(base.sources) if base else {}
+    sources[str(path)] = module.source.splitlines()
+    attach_source_lines(filer.problems.errors, sources)
     if _chain:  # a base ruleset must resolve cleanly before anything can extend it
-        raise_all(errors)
-    resolved.errors = errors
-    return resolved
+        raise_all(filer.problems.errors)
+    return ResolvedRuleset(header.name, header.version, header.title, header.effective, header.description,
+                           str(path), header, base, filer.tables, tuple(filer.overrides), filer.origin,
+                           sources, tuple(filer.problems.errors))
+
+
+def _resolve_base(path: Path, module: tree.Module, library: RulesetLibrary, chain: tuple):
+    extends = module.header.extends
+    if extends is None:
+        return None
+    local = path.resolve().parent.parent
+    # a base is looked for beside the extending ruleset first, then where the caller looks
+    # (folders[:-1]: the constructor puts the shipped folder back, last)
+    base_library = RulesetLibrary([local, *library.folders[:-1]])
+    try:
+        base_path = base_library.find(extends.name, extends.version, extends.span)
+    except RulesetNotFound as error:
+        error.source_line = module.source.splitlines()[extends.span.line - 1]
+        raise
+    return resolve_file(base_path, library, chain)
+
+
+def _check_file_name(path: Path, header: tree.Header, problems: Problems) -> None:
+    """A file at NAME/VERSION.pbr is found by that name and version: it must declare them."""
+    if not VERSION_RE.match(path.stem):
+        return
+    folder = path.resolve().parent.name
+    if (header.name, header.version) != (folder, path.stem):
+        problems.add(Code.WRONG_FILE_NAME,
+                     f"this file is {folder}/{path.stem}.pbr, so it must declare `ruleset {folder} version "
+                     f"{path.stem}`, but it declares `ruleset {header.name} version {header.version}`",
+                     header.span, "rulesets are found by their folder and file name: make the header and "
+                                  "the file's place agree")
+
+
+class _Filer:
+    """Files one ruleset's declarations into tables that start as copies of its base's."""
+
+    def __init__(self, header: tree.Header, base: ResolvedRuleset | None):
+        self.base = base
+        self.here = f"{header.name}@{header.version}"
+        self.tables = {table: {} for table in TABLES}
+        if base is not None:
+            for kind in KINDS:
+                if kind.inheritance is Inheritance.INHERITED:
+                    self.tables[kind.table] = dict(base.tables[kind.table])
+        self.origin = dict(base.origin) if base else {}
+        self.overrides = list(base.overrides) if base else []
+        self.own: dict = {}  # (table, name) -> the declaration of that name in this file
+        self.problems = Problems()
+
+    def file(self, declaration) -> None:
+        kind = kind_of(declaration)
+        if kind.inheritance is Inheritance.EXTENDS:
+            self.extend_record(declaration)
+        else:
+            self.add(kind, declaration, getattr(declaration, "override_reason", None))
+
+    def add(self, kind: DeclarationKind, declaration, override_reason: str | None) -> None:
+        name = getattr(declaration, kind.key)
+        values = self.tables[kind.table]
+        if (kind.table, name) in self.own:
+            first = self.own[(kind.table, name)]
+            return self.problems.add(Code.DUPLICATE_NAME, f"{kind.noun} `{name}` is defined twice in this ruleset",
+                                     declaration.span, f"the first is at line {first.span.line}")
+        for other in sharing(kind):  # a name must mean one thing
+            if name in self.tables[other.table] and not (override_reason is not None and name in values):
+                return self.problems.add(
+                    Code.DUPLICATE_NAME, f"`{name}` is already a {other.noun}; a {kind.noun} cannot have the "
+                    "same name", declaration.span, "choose another name")
+        self.own[(kind.table, name)] = declaration
+        if override_reason is not None:
+            if not self.override(kind, declaration, name, override_reason):
+                return
+        elif name in values:
+            return self.redefined(kind, declaration, name)
+        values[name] = declaration
+        self.origin[(kind.table, name)] = self.here
+
+    def override(self, kind: DeclarationKind, declaration, name: str, reason: str) -> bool:
+        values = self.tables[kind.table]
+        if self.base is None:
+            self.problems.add(Code.NOTHING_TO_OVERRIDE, "nothing to override: this ruleset does not extend another",
+                              declaration.span, "add `extends NAME VERSION` to the header, or remove `override`")
+            return False
+        if name not in values:
+            hint = did_you_mean(name, values) or (f"`override` changes something inherited from {self.base.ref}; "
+                                                  f"to add a new {kind.noun}, remove `override`")
+            self.problems.add(Code.UNKNOWN_OVERRIDE, f"cannot override {kind.noun} `{name}`: {self.base.ref} has "
+                              f"no {kind.noun} of that name", declaration.span, hint)
+            return False
+        if not reason.strip():
+            self.problems.add(Code.EMPTY_REASON, f"the override of `{name}` gives no reason", declaration.span,
+                              'say why in `because "..."`')
+        self.overrides.append(Override(kind, name, reason, declaration.span, values[name]))
+        return True
+
+    def redefined(self, kind: DeclarationKind, declaration, name: str) -> None:
+        inherited_from = self.origin.get((kind.table, name), self.base.ref if self.base else self.here)
+        if kind.overridable:
+            hint = f'to change it, write `{kind.override_keyword} {name} ... because "..."`'
+        else:
+            hint = kind.redefine_hint.format(name=name)
+        self.problems.add(Code.REDEFINED, f"{kind.noun} `{name}` is already defined by {inherited_from}",
+                          declaration.span, hint)
+
+    def extend_record(self, extension: tree.RecordExtension) -> None:
+        records = self.tables["records"]
+        record = records.get(extension.name)
+        if record is None:
+            return self.problems.add(Code.BAD_EXTENSION, f"cannot extend record `{extension.name}`: there is no "
+                                     "such record", extension.span, did_you_mean(extension.name, records))
+        existing = {f.name for f in record.fields}
+        new_fields = []
+        for field in extension.fields:
+            if field.name in existing:
+                self.problems.add(Code.BAD_EXTENSION, f"record `{extension.name}` already has a field "
+                                  f"`{field.name}`; an extension may add fields but not change them",
+                                  field.span, "choose another field name")
+            else:
+                existing.add(field.name)
+                new_fields.append(field)
+        records[extension.name] = record.replace(fields=record.fields + tuple(new_fields))
 
 
 def attach_source_lines(errors, sources: dict) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime
 from decimal import Decimal
 
-from .ast import Duration
+from .values import format_money, format_number, format_percent
 from .dates import add_duration, add_months
 
 ONE_DAY = datetime.timedelta(days=1)
@@ -193,13 +193,13 @@ def days_between(later, earlier):
 def add_lengths(a, b, sign=1):
     if a is None or b is None:
         return None
-    return Duration(a.months + sign * b.months, a.days + sign * b.days)
+    return a + b if sign > 0 else a - b
 
 
 def scale_length(length, factor):
     if length is None or factor is None:
         return None
-    return Duration(int(length.months * factor), int(length.days * factor))
+    return length.scaled(factor)
 
 
 # ---- formatting values in reasons ---------------------------------------------------------------
@@ -215,7 +215,7 @@ def show(value) -> str:
             return "a period not yet known"
         return f"the period {value.start.isoformat()} to {value.end.isoformat()}"
     if isinstance(value, Decimal):
-        return format(value.normalize(), "f")
+        return format_number(value)
     if isinstance(value, (frozenset, set)):
         return ", ".join(sorted(value)) or "none"
     if isinstance(value, dict):
@@ -235,11 +235,11 @@ def show(value) -> str:
 
 
 def show_money(value) -> str:
-    return "unknown" if value is None else f"£{value:,.2f}"
+    return "unknown" if value is None else format_money(value)
 
 
 def show_percent(value) -> str:
-    return "unknown" if value is None else f"{format((value * 100).normalize(), 'f')}%"
+    return "unknown" if value is None else format_percent(value)
 
 
 def decided_later(day) -> str:

@@ -5,7 +5,7 @@ import datetime
 import pendulum
 from hypothesis import given, strategies as st
 
-from pbr_rules.ast import Duration
+from pbr_rules.values import Duration
 from pbr_rules.dates import add_duration, add_months, parse_iso_date, subtract_duration
 
 import pytest

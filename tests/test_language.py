@@ -207,6 +207,7 @@ outcome tricky "Tricky"
   domain health, final, per client
   achieved at client.date_of_birth when client.sex = "'); __import__('os').system('echo pwned'); ('"
     because "a reason with \\"quotes\\" and {client.id} and ')) + (('"
+  otherwise pending because "not that text"
 ''')
     source = rs.compiled.source
     assert "__import__('os')" not in source and "quotes" not in source

@@ -1,0 +1,551 @@
+"""Lark's parse tree to the ruleset's syntax tree (``tree``): one method per grammar rule.
+
+A grammar rule without a method here is refused (``__default__``), never passed on as a raw Lark
+tree; ``tests/test_architecture.py`` also checks that every rule of the grammar has one.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import re
+from decimal import Decimal
+
+from lark import Token, Transformer, v_args
+
+from .. import tree
+from ..errors import Code, InternalError, RulesetSyntaxError, Span
+from ..values import Duration, Money, Percent
+
+
+def clean_text(raw: str) -> str:
+    """A quoted text without its quotes, escapes undone, runs of white space made one space."""
+    body = json.loads(raw) if "\\" in raw else raw[1:-1]
+    return re.sub(r"\s+", " ", body).strip()
+
+
+def token_span(token: Token, path: str) -> Span:
+    return Span(path, token.line, token.column, token.end_line or token.line,
+                token.end_column or token.column)
+
+
+def _number(text: str):
+    return Decimal(text) if "." in text else int(text)
+
+
+def _plain(because: tuple) -> str:
+    """An override's reason: the text of its first `because`, placeholders shown as written."""
+    parts = because[0].parts if because else ()
+    return "".join(p if isinstance(p, str) else "{…}" for p in parts)
+
+
+_EXPECTED_STATUS = {"expect_achieved": tree.Status.ACHIEVED, "expect_not_achieved": tree.Status.NOT_ACHIEVED,
+                    "expect_pending": tree.Status.PENDING, "expect_not_applicable": tree.Status.NOT_APPLICABLE}
+
+
+@v_args(meta=True)
+class Builder(Transformer):
+    def __init__(self, path: str, lines: list[str], parse_placeholder, offset: tuple[int, int] | None = None):
+        super().__init__()
+        self.path = path
+        self.lines = lines
+        self.parse_placeholder = parse_placeholder  # text -> Lark tree of an expression
+        self.offset = offset  # (line, column) of a template placeholder's first character
+
+    def __default__(self, data, children, meta):
+        raise InternalError(f"the parser built a `{data}` and the tree builder has no method for it",
+                            hint=str(self._span(meta)))
+
+    # ---- positions -------------------------------------------------------------------------
+    def _span(self, meta) -> Span:
+        if getattr(meta, "empty", True):
+            return Span(self.path, 0, 0)
+        line, column, end_line, end_column = meta.line, meta.column, meta.end_line, meta.end_column
+        if self.offset:
+            base_line, base_column = self.offset
+            column = column + base_column - 1 if line == 1 else column
+            end_column = end_column + base_column - 1 if end_line == 1 else end_column
+            line, end_line = line + base_line - 1, end_line + base_line - 1
+        return Span(self.path, line, column, end_line, end_column)
+
+    def _tspan(self, token: Token) -> Span:
+        span = token_span(token, self.path)
+        if self.offset:
+            base_line, base_column = self.offset
+            column = span.column + base_column - 1 if span.line == 1 else span.column
+            span = Span(self.path, span.line + base_line - 1, column)
+        return span
+
+    def _date(self, token: Token) -> datetime.date:
+        try:
+            return datetime.date.fromisoformat(str(token))
+        except ValueError:
+            raise RulesetSyntaxError(f"{token} is not a real date", code=Code.NOT_A_DATE,
+                                     span=token_span(token, self.path),
+                                     hint="dates are written YYYY-MM-DD, for example 2013-02-28",
+                                     source_line=self.lines[token.line - 1]) from None
+
+    # ---- file structure ---------------------------------------------------------------------
+    def start(self, meta, children):
+        header, *declarations = children
+        return tree.Module(header, _flatten(declarations), "", "", span=self._span(meta))
+
+    def declarations(self, meta, children):
+        return _flatten(children)
+
+    def header(self, meta, children):
+        name, version, *items = children
+        fields = {"title": None, "effective": None, "extends": None, "description": None}
+        for key, value in items:
+            fields[key] = value
+        return tree.Header(str(name), str(version), span=self._span(meta), **fields)
+
+    def title(self, meta, children):
+        return ("title", clean_text(children[0]))
+
+    def effective(self, meta, children):
+        return ("effective", self._date(children[0]))
+
+    def extends(self, meta, children):
+        name, version = children
+        return ("extends", tree.Extends(str(name), str(version), span=self._tspan(name)))
+
+    def description(self, meta, children):
+        return ("description", clean_text(children[0]))
+
+    # ---- schema -----------------------------------------------------------------------------
+    def enum_decl(self, meta, children):
+        *names, doc = children
+        return tree.EnumDecl(str(names[0]), tuple(str(n) for n in names[1:]),
+                             clean_text(doc) if doc else None, span=self._span(meta))
+
+    def domains_decl(self, meta, children):
+        return tuple(children)
+
+    def domain_item(self, meta, children):
+        name, title = children
+        return tree.DomainDecl(str(name), clean_text(title) if title else None, span=self._span(meta))
+
+    def record_decl(self, meta, children):
+        options = {"dated_by": None, "lagging_by": None}
+        doc = None
+        fields = []
+        for child in children[1:]:
+            if isinstance(child, tuple):
+                options[child[0]] = child[1]
+            elif isinstance(child, Token):
+                doc = clean_text(child)
+            elif isinstance(child, tree.FieldDecl):
+                fields.append(child)
+        return tree.RecordDecl(str(children[0]), options["dated_by"], options["lagging_by"], doc,
+                               tuple(fields), span=self._span(meta))
+
+    def record_extension(self, meta, children):
+        name, *fields = children
+        return tree.RecordExtension(str(name), tuple(fields), span=self._span(meta))
+
+    def dated_by(self, meta, children):
+        return ("dated_by", str(children[0]))
+
+    def lagging_by(self, meta, children):
+        return ("lagging_by", str(children[0]))
+
+    def field_decl(self, meta, children):
+        name, *rest = children
+        optional = any(isinstance(c, Token) and c.type == "OPTIONAL" for c in rest)
+        type_expr = next(c for c in rest if isinstance(c, tree.TypeExpr))
+        options = dict(c for c in rest if isinstance(c, tuple))
+        return tree.FieldDecl(str(name), optional, type_expr, options.get("known_from"),
+                              options.get("not_before"), span=self._span(meta))
+
+    def known_from(self, meta, children):
+        return ("known_from", str(children[0]))
+
+    def not_before(self, meta, children):
+        return ("not_before", str(children[0]))
+
+    def _typed(self, kind: tree.Scalar, meta, **kw):
+        return tree.TypeExpr(kind, span=self._span(meta), **kw)
+
+    def _ranged(self, kind: tree.Scalar, meta, children):
+        low, high = children[0] if children and children[0] else (None, None)
+        return self._typed(kind, meta, low=low, high=high)
+
+    def date_type(self, meta, children):
+        return self._typed(tree.Scalar.DATE, meta)
+
+    def text_type(self, meta, children):
+        return self._typed(tree.Scalar.TEXT, meta)
+
+    def bool_type(self, meta, children):
+        return self._typed(tree.Scalar.BOOL, meta)
+
+    def number_type(self, meta, children):
+        return self._ranged(tree.Scalar.NUMBER, meta, children)
+
+    def count_type(self, meta, children):
+        return self._ranged(tree.Scalar.COUNT, meta, children)
+
+    def score_type(self, meta, children):
+        return self._ranged(tree.Scalar.SCORE, meta, children)
+
+    def range(self, meta, children):
+        return tuple(children)
+
+    def signed_number(self, meta, children):
+        return Decimal(str(children[0]))
+
+    def set_type(self, meta, children):
+        return self._typed(tree.Scalar.SET, meta, name=str(children[0]))
+
+    def list_type(self, meta, children):
+        return self._typed(tree.Scalar.LIST, meta, name=str(children[0]))
+
+    def map_type(self, meta, children):
+        return self._typed(tree.Scalar.MAP, meta, name=str(children[0]), value_type=children[1])
+
+    def named_type(self, meta, children):
+        return self._typed(tree.Scalar.ENUM, meta, name=str(children[0]))
+
+    # ---- parameters and definitions -------------------------------------------------------------
+    def _parameter(self, meta, children, reason=None):
+        values = [c for c in children[1:] if isinstance(c, tree.DatedValue)]
+        illustrative = any(isinstance(c, Token) and c.type == "ILLUSTRATIVE" for c in children)
+        docs = [c for c in children[1:] if isinstance(c, Token) and c.type == "STRING"]
+        return tree.ParameterDecl(str(children[0]), tuple(values), illustrative,
+                                  clean_text(docs[0]) if docs else None, reason, span=self._span(meta))
+
+    def parameter_decl(self, meta, children):
+        return self._parameter(meta, children)
+
+    def override_parameter(self, meta, children):
+        *rest, because = children
+        return self._parameter(meta, rest, reason=_plain(because))
+
+    def dated_value(self, meta, children):
+        expr, date = children
+        return tree.DatedValue(expr, self._date(date) if date else None, span=self._span(meta))
+
+    def _definition(self, meta, children, reason=None):
+        children = [c for c in children if c is not None]
+        params = tuple(c for c in children[1:-1] if isinstance(c, tree.Param))
+        docs = [c for c in children[1:-1] if isinstance(c, Token) and c.type == "STRING"]
+        return tree.Definition(str(children[0]), params, clean_text(docs[0]) if docs else None,
+                               children[-1], reason, span=self._span(meta))
+
+    def definition(self, meta, children):
+        return self._definition(meta, children)
+
+    def override_definition(self, meta, children):
+        *rest, because = children
+        return self._definition(meta, rest, reason=_plain(because))
+
+    def param(self, meta, children):
+        return tree.Param(str(children[0]), str(children[1]), span=self._span(meta))
+
+    # ---- outcomes -----------------------------------------------------------------------------
+    def _outcome(self, meta, name, title, items, reason=None):
+        fields = dict(classification=None, description=None, source=None,
+                      frequency=tree.Frequency(span=self._span(meta)))
+        statements = []
+        for item in items:
+            if isinstance(item, tuple):
+                fields[item[0]] = item[1]
+            else:
+                statements.append(item)
+        return tree.Outcome(str(name), clean_text(title), statements=tuple(statements),
+                            override_reason=reason, span=self._span(meta), **fields)
+
+    def outcome(self, meta, children):
+        name, title, *items = children
+        return self._outcome(meta, name, title, items)
+
+    def override_outcome(self, meta, children):
+        name, title, because, *items = children
+        return self._outcome(meta, name, title, items, reason=_plain(because))
+
+    def classification(self, meta, children):
+        domain, stage, (unit_type, unit_var) = children
+        return ("classification", tree.Classification(
+            str(domain), tree.Stage(str(stage)), unit_type, unit_var, domain_span=self._tspan(domain),
+            span=self._span(meta)))
+
+    def per_client(self, meta, children):
+        return ("client", None)
+
+    def per_record(self, meta, children):
+        return (str(children[0]), str(children[1]))
+
+    def source(self, meta, children):
+        return ("source", clean_text(children[0]))
+
+    def earned(self, meta, children):
+        return ("frequency", children[0])
+
+    def once_per_unit(self, meta, children):
+        return tree.Frequency(None, span=self._span(meta))
+
+    def once_per_client(self, meta, children):
+        return tree.Frequency(1, span=self._span(meta))
+
+    def at_most_per_client(self, meta, children):
+        return tree.Frequency(int(children[0]), span=self._span(meta))
+
+    def let_stmt(self, meta, children):
+        return tree.Let(str(children[0]), children[1], span=self._span(meta))
+
+    def window_stmt(self, meta, children):
+        name, (start, anchor, length, until, restart) = children
+        return tree.WindowStmt(str(name), start, anchor, length, until, restart, span=self._span(meta))
+
+    def window_expr(self, meta, children):
+        start, anchor, (bound, value), restart = children
+        length = value if bound == "for" else None
+        until = value if bound == "until" else None
+        return (tree.WindowStart(str(start)), anchor, length, until, restart)
+
+    def window_for(self, meta, children):
+        return ("for", children[0])
+
+    def window_until(self, meta, children):
+        return ("until", children[0])
+
+    def restart(self, meta, children):
+        var, source, condition, max_times = children
+        return tree.Restart(str(var), source, condition, max_times, span=self._span(meta))
+
+    def _rule(self, kind: tree.RuleKind, meta, at, when, because):
+        return tree.Rule(kind, at, when, tuple(because or ()), span=self._span(meta))
+
+    def not_applicable_rule(self, meta, children):
+        return self._rule(tree.RuleKind.NOT_APPLICABLE, meta, None, children[0], children[1])
+
+    def achieved_rule(self, meta, children):
+        return self._rule(tree.RuleKind.ACHIEVED, meta, *children)
+
+    def not_achieved_rule(self, meta, children):
+        return self._rule(tree.RuleKind.NOT_ACHIEVED, meta, *children)
+
+    def pending_rule(self, meta, children):
+        return self._rule(tree.RuleKind.PENDING, meta, *children)
+
+    def otherwise_pending(self, meta, children):
+        return self._rule(tree.RuleKind.OTHERWISE_PENDING, meta, children[0], None, children[1])
+
+    def because(self, meta, children):
+        return tuple(self._template(token) for token in children)
+
+    def _template(self, token: Token) -> tree.Template:
+        """Split a reason text into literal parts and parsed {expression} placeholders."""
+        raw = str(token)
+        text = json.loads(raw) if "\\" in raw else raw[1:-1]
+        parts: list = []
+        position = 0
+        for match in re.finditer(r"\{([^{}]*)\}", text):
+            if match.start() > position:
+                parts.append(text[position:match.start()])
+            # where the placeholder's expression starts in the file (best effort for escapes)
+            before = raw[: match.start(1) + 1]
+            line = token.line + before.count("\n")
+            column = (len(before) - before.rfind("\n")) if "\n" in before else token.column + len(before)
+            parts.append(self._placeholder(match.group(1), line, column))
+            position = match.end()
+        if position < len(text):
+            parts.append(text[position:])
+        parts = [re.sub(r"\s+", " ", p) if isinstance(p, str) else p for p in parts]
+        return tree.Template(tuple(parts), span=self._tspan(token))
+
+    def _placeholder(self, source: str, line: int, column: int):
+        parsed = self.parse_placeholder(source)
+        if parsed is None:
+            message = f"cannot read {{{source}}} in a reason text as an expression"
+            raise RulesetSyntaxError(message, code=Code.BAD_PLACEHOLDER, span=Span(self.path, line, column),
+                                     hint="placeholders hold a name or a path, like {e.end}",
+                                     source_line=self.lines[line - 1])
+        return Builder(self.path, self.lines, self.parse_placeholder, offset=(line, column)).transform(parsed)
+
+    # ---- examples -----------------------------------------------------------------------------
+    def example(self, meta, children):
+        title, (kind, payload, client_span), as_of, *expectations = children
+        return tree.Example(
+            clean_text(title),
+            client=payload if kind == "inline" else None,
+            client_id=payload[0] if kind == "file" else None,
+            client_file=payload[1] if kind == "file" else None,
+            as_of=self._date(as_of),
+            expectations=tuple(expectations),
+            client_span=client_span,
+            span=self._span(meta),
+        )
+
+    def inline_client(self, meta, children):
+        return ("inline", children[0], self._span(meta))
+
+    def file_client(self, meta, children):
+        return ("file", (clean_text(children[0]), clean_text(children[1])), self._span(meta))
+
+    def expectation(self, meta, children):
+        outcome, unit, (status, date) = children
+        unit_text = None
+        if unit is not None:
+            unit_text = clean_text(unit) if unit.type == "STRING" else str(unit)
+        return tree.Expectation(str(outcome), unit_text, status, date, self._tspan(outcome),
+                                span=self._span(meta))
+
+    def _expected(self, meta, children, rule):
+        return (_EXPECTED_STATUS[rule], self._date(children[0]) if children and children[0] else None)
+
+    def expect_achieved(self, meta, children):
+        return self._expected(meta, children, "expect_achieved")
+
+    def expect_not_achieved(self, meta, children):
+        return self._expected(meta, children, "expect_not_achieved")
+
+    def expect_pending(self, meta, children):
+        return self._expected(meta, children, "expect_pending")
+
+    def expect_not_applicable(self, meta, children):
+        return self._expected(meta, children, "expect_not_applicable")
+
+    # inline JSON: read as client data is read, numbers as Decimal (no floats)
+    def json_object(self, meta, children):
+        return dict(c for c in children if c is not None)
+
+    def json_pair(self, meta, children):
+        return (json.loads(str(children[0])), children[1])
+
+    def json_array(self, meta, children):
+        return [c for c in children if c is not None] if children != [None] else []
+
+    def json_string(self, meta, children):
+        return json.loads(str(children[0]))
+
+    def json_number(self, meta, children):
+        return json.loads(str(children[0]), parse_float=Decimal)
+
+    def json_true(self, meta, children):
+        return True
+
+    def json_false(self, meta, children):
+        return False
+
+    def json_null(self, meta, children):
+        return None
+
+    # ---- expressions --------------------------------------------------------------------------
+    def _binary(self, op, meta, left, right):
+        return tree.Binary(tree.Op(str(op)), left, right, span=self._span(meta))
+
+    def or_op(self, meta, children):
+        return self._binary("or", meta, *children)
+
+    def and_op(self, meta, children):
+        return self._binary("and", meta, *children)
+
+    def compare(self, meta, children):
+        left, op, right = children
+        return self._binary(op, meta, left, right)
+
+    def arith(self, meta, children):
+        left, op, right = children
+        return self._binary(op, meta, left, right)
+
+    def member(self, meta, children):
+        return self._binary("in", meta, *children)
+
+    def not_op(self, meta, children):
+        return tree.Unary(tree.UnaryOp.NOT, children[0], span=self._span(meta))
+
+    def negate(self, meta, children):
+        return tree.Unary(tree.UnaryOp.NEGATE, children[0], span=self._span(meta))
+
+    def is_test(self, meta, children):
+        return tree.IsTest(children[0], tree.Test(str(children[1])), span=self._span(meta))
+
+    def attr(self, meta, children):
+        return tree.Attr(children[0], str(children[1]), span=self._span(meta))
+
+    def index(self, meta, children):
+        return tree.Index(children[0], children[1], span=self._span(meta))
+
+    def _literal(self, value, meta):
+        return tree.Literal(value, span=self._span(meta))
+
+    def number(self, meta, children):
+        return self._literal(_number(str(children[0])), meta)
+
+    def duration(self, meta, children):
+        amount, unit = children
+        if "." in str(amount):
+            raise RulesetSyntaxError(f"{amount} {unit}: a length of time is a whole number of {unit}",
+                                     code=Code.FRACTIONAL_LENGTH, span=self._tspan(amount),
+                                     source_line=self.lines[amount.line - 1])
+        return self._literal(Duration.written(int(str(amount)), str(unit)), meta)
+
+    def percent(self, meta, children):
+        return self._literal(Percent(Decimal(str(children[0])) / 100), meta)
+
+    def money(self, meta, children):
+        return self._literal(Money(Decimal(str(children[0])[1:].replace(",", ""))), meta)
+
+    def date(self, meta, children):
+        return self._literal(self._date(children[0]), meta)
+
+    def text(self, meta, children):
+        return self._literal(clean_text(str(children[0])), meta)
+
+    def true(self, meta, children):
+        return self._literal(True, meta)
+
+    def false(self, meta, children):
+        return self._literal(False, meta)
+
+    def name(self, meta, children):
+        return tree.Name(str(children[0]), span=self._span(meta))
+
+    def call(self, meta, children):
+        name, *args = children
+        return tree.Call(str(name), tuple(a for a in args if a is not None), span=self._span(meta))
+
+    def value_as_of(self, meta, children):
+        return tree.ValueAsOf(str(children[0]), children[1], span=self._span(meta))
+
+    def set_literal(self, meta, children):
+        return tree.SetLiteral(tuple(c for c in children if c is not None), span=self._span(meta))
+
+    def set_item(self, meta, children):
+        return tree.Name(str(children[0]), span=self._tspan(children[0]))
+
+    def map_literal(self, meta, children):
+        return tree.MapLiteral(tuple(children), span=self._span(meta))
+
+    def map_item(self, meta, children):
+        key = tree.Name(str(children[0]), span=self._tspan(children[0]))
+        return tree.MapItem(key, children[1], span=self._span(meta))
+
+    def quantifier_closed(self, meta, children):
+        kind, var, source, within = children
+        return tree.Quantifier(kind, str(var), source, within, None, span=self._span(meta))
+
+    def quantifier_open(self, meta, children):
+        kind, var, source, within, condition = children
+        return tree.Quantifier(kind, str(var), source, within, condition, span=self._span(meta))
+
+    def every(self, meta, children):
+        var, source, within, condition = children
+        return tree.Quantifier(tree.QuantifierKind.EVERY, str(var), source, within, condition,
+                               span=self._span(meta))
+
+    def quantifier_kind(self, meta, children):
+        return tree.QuantifierKind(str(children[0]))  # `count of` keeps its first word
+
+    def within(self, meta, children):
+        return tree.Name(str(children[0]), span=self._tspan(children[0]))
+
+
+def _flatten(declarations) -> tuple:
+    """Declarations in file order; a `domains` line gives one declaration per domain."""
+    flat = []
+    for item in declarations:
+        flat.extend(item if isinstance(item, tuple) else (item,))
+    return tuple(flat)
