@@ -15,9 +15,9 @@ import sys
 from decimal import Decimal
 from pathlib import Path
 
-from . import load, runtime
+from . import runtime
 from .errors import DataError, InternalError, RulesetError, RulesetNotFound, UsageError
-from .evaluate import Rejected, as_date
+from .evaluate import Rejected, as_date, load
 from .examples import run_examples
 from .resolve import RulesetLibrary
 

@@ -1,4 +1,4 @@
-"""A seeded synthetic cohort in the national input format (DESIGN.md §4), with edge cases.
+"""A seeded synthetic cohort in the national input format (docs/data.md), with edge cases.
 
 The same seed gives the same file, byte for byte. Besides ordinary clients it plants the cases
 rules most often get wrong: a presentation on the discharge day, exactly at the end of the
@@ -50,55 +50,11 @@ def _client(rng: random.Random, client_id: str, start: datetime.date, edge: str 
     if edge == "no_substance":
         substances = []
     injecting = "opiates" in substances and rng.random() < 0.5
-    episodes, tops, presentations = [], [], []
-    day = start + datetime.timedelta(days=rng.randrange(SPAN_DAYS))
-    if edge == "discharge_31_august":
-        day = datetime.date(rng.choice([2012, 2013]), rng.choice([2, 3, 4]), 1)
-    for index in range(rng.choice([1, 1, 1, 2, 2, 3])):
-        episode_id = f"E{index + 1}"
-        length = rng.randrange(30, 540)
-        end = day + datetime.timedelta(days=length)
-        if edge == "discharge_31_august" and index == 0:
-            end = datetime.date(day.year, 8, 31)
-        is_open = rng.random() < 0.2
-        episode = {"id": episode_id, "start": _iso(day), "provider": rng.choice(["P1", "P2", "P3"]),
-                   "modality": rng.choice(["prescribing", "psychosocial", "residential"])}
-        if not is_open:
-            episode["end"] = _iso(end)
-            if not (edge == "end_without_reason" and index == 0):
-                episode["discharge_reason"] = rng.choice(SUCCESS * 2 + OTHER_REASONS)
-        episodes.append(episode)
-        tops.extend(_tops(rng, day, None if is_open else end, substances, injecting, edge))
-        if is_open:
-            break
-        day = end if edge == "back_to_back_episode" else end + datetime.timedelta(days=rng.randrange(20, 700))
-        if rng.random() < 0.5:
-            break
-    last_end = episodes[-1].get("end")
-    if last_end:
-        discharge = datetime.date.fromisoformat(last_end)
-        window_end = _months(discharge, 12)
-        planted = {"presentation_on_discharge_day": discharge,
-                   "presentation_at_window_end": window_end,
-                   "presentation_day_after_window": window_end + datetime.timedelta(days=1)}.get(edge)
-        if planted:
-            presentations.append({"date": _iso(planted), "setting": rng.choice(["treatment", "criminal_justice"])})
-    for _ in range(rng.choice([0, 0, 0, 1, 1, 2])):
-        when = start + datetime.timedelta(days=rng.randrange(SPAN_DAYS + 400))
-        presentations.append({"date": _iso(when), "setting": rng.choice(["treatment", "criminal_justice"])})
-    offences = []
+    episodes, tops = _episodes(rng, start, substances, injecting, edge)
+    presentations = _presentations(rng, start, episodes, edge)
     first_start = datetime.date.fromisoformat(episodes[0]["start"])
-    for _ in range(rng.choice([0, 0, 0, 1, 1, 2, 3])):
-        when = first_start + datetime.timedelta(days=rng.randrange(-60, 500))
-        offences.append({"date": _iso(when), "offence_type": rng.choice(OFFENCES)})
-    if rng.random() < 0.05:
-        offences.append({"date": _iso(first_start), "offence_type": "shoplifting"})
-    doses = []
-    if rng.random() < 0.3:
-        when = first_start + datetime.timedelta(days=rng.randrange(0, 60))
-        for _ in range(rng.choice([1, 2, 3, 3, 4])):
-            doses.append({"date": _iso(when)})
-            when += datetime.timedelta(days=rng.randrange(20, 200))
+    offences = _offences(rng, first_start)
+    doses = _doses(rng, first_start)
     client = {
         "id": client_id,
         "date_of_birth": _iso(datetime.date(rng.randrange(1955, 1998), rng.randrange(1, 13), rng.randrange(1, 29))),
@@ -113,6 +69,72 @@ def _client(rng: random.Random, client_id: str, start: datetime.date, edge: str 
         "hep_b_doses": doses,
     }
     return client
+
+
+def _episodes(rng, start, substances, injecting, edge) -> tuple[list, list]:
+    """One to three episodes in a row (the last possibly open), and their TOPs."""
+    episodes, tops = [], []
+    day = start + datetime.timedelta(days=rng.randrange(SPAN_DAYS))
+    if edge == "discharge_31_august":
+        day = datetime.date(rng.choice([2012, 2013]), rng.choice([2, 3, 4]), 1)
+    for index in range(rng.choice([1, 1, 1, 2, 2, 3])):
+        length = rng.randrange(30, 540)
+        end = day + datetime.timedelta(days=length)
+        if edge == "discharge_31_august" and index == 0:
+            end = datetime.date(day.year, 8, 31)
+        is_open = rng.random() < 0.2
+        episode = {"id": f"E{index + 1}", "start": _iso(day), "provider": rng.choice(["P1", "P2", "P3"]),
+                   "modality": rng.choice(["prescribing", "psychosocial", "residential"])}
+        if not is_open:
+            episode["end"] = _iso(end)
+            if not (edge == "end_without_reason" and index == 0):
+                episode["discharge_reason"] = rng.choice(SUCCESS * 2 + OTHER_REASONS)
+        episodes.append(episode)
+        tops.extend(_tops(rng, day, None if is_open else end, substances, injecting, edge))
+        if is_open:
+            break
+        day = end if edge == "back_to_back_episode" else end + datetime.timedelta(days=rng.randrange(20, 700))
+        if rng.random() < 0.5:
+            break
+    return episodes, tops
+
+
+def _presentations(rng, start, episodes, edge) -> list:
+    """Presentations at the edges of the re-presentation window when planted, and a few at random."""
+    presentations = []
+    last_end = episodes[-1].get("end")
+    if last_end:
+        discharge = datetime.date.fromisoformat(last_end)
+        window_end = _months(discharge, 12)
+        planted = {"presentation_on_discharge_day": discharge,
+                   "presentation_at_window_end": window_end,
+                   "presentation_day_after_window": window_end + datetime.timedelta(days=1)}.get(edge)
+        if planted:
+            presentations.append({"date": _iso(planted), "setting": rng.choice(["treatment", "criminal_justice"])})
+    for _ in range(rng.choice([0, 0, 0, 1, 1, 2])):
+        when = start + datetime.timedelta(days=rng.randrange(SPAN_DAYS + 400))
+        presentations.append({"date": _iso(when), "setting": rng.choice(["treatment", "criminal_justice"])})
+    return presentations
+
+
+def _offences(rng, first_start) -> list:
+    offences = []
+    for _ in range(rng.choice([0, 0, 0, 1, 1, 2, 3])):
+        when = first_start + datetime.timedelta(days=rng.randrange(-60, 500))
+        offences.append({"date": _iso(when), "offence_type": rng.choice(OFFENCES)})
+    if rng.random() < 0.05:
+        offences.append({"date": _iso(first_start), "offence_type": "shoplifting"})
+    return offences
+
+
+def _doses(rng, first_start) -> list:
+    doses = []
+    if rng.random() < 0.3:
+        when = first_start + datetime.timedelta(days=rng.randrange(0, 60))
+        for _ in range(rng.choice([1, 2, 3, 3, 4])):
+            doses.append({"date": _iso(when)})
+            when += datetime.timedelta(days=rng.randrange(20, 200))
+    return doses
 
 
 def _tops(rng, start, end, substances, injecting, edge) -> list:

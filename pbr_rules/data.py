@@ -20,6 +20,13 @@ from .schema import FieldInfo, RecordInfo, Scalar, Schema
 from .words import article
 
 
+# how a value of each field kind is read and checked: a ClientReader method per kind
+CONVERTERS = {Scalar.DATE: "_date_converter", Scalar.NUMBER: "_numeric_converter",
+              Scalar.COUNT: "_numeric_converter", Scalar.SCORE: "_numeric_converter",
+              Scalar.TEXT: "_text_converter", Scalar.BOOL: "_bool_converter", Scalar.ENUM: "_enum_converter",
+              Scalar.SET: "_set_converter", Scalar.MAP: "_map_converter", Scalar.LIST: "_list_converter"}
+
+
 class SeenIds:
     """The client ids met so far in one input: a second client with an id already met is set
     aside (the one place this rule lives, for JSON Lines and CSV extracts alike)."""
@@ -117,69 +124,79 @@ class ClientReader:
     def _converter(self, field: FieldInfo):
         """A function (value, path, name, report) -> normalised value, or None after reporting.
         Paths are only built when something is wrong."""
-        scalar = field.scalar
-        if scalar is Scalar.DATE:
-            def convert(value, path, name, report):
-                try:
-                    return parse_iso_date(value)
-                except ValueError as error:
-                    report(f"{path}.{name}", str(error))
-            return convert
-        if scalar.numeric:
-            return self._number_converter(scalar, field.low, field.high)
-        if scalar is Scalar.TEXT:
-            def convert(value, path, name, report):
-                if type(value) is str:
-                    return value
-                report(f"{path}.{name}", f"expected a text, got {_json_kind(value)}")
-            return convert
-        if scalar is Scalar.BOOL:
-            def convert(value, path, name, report):
-                if value is True or value is False:
-                    return value
-                report(f"{path}.{name}", f"expected true or false, got {_json_kind(value)}")
-            return convert
-        if scalar is Scalar.ENUM:
-            enum = field.of
+        return getattr(self, CONVERTERS[field.scalar])(field)
 
-            def convert(value, path, name, report):
-                return self._enum(value, enum, f"{path}.{name}", report)
-            return convert
-        if scalar is Scalar.SET:
-            enum = field.of
-            values = self.enums[enum]
+    @staticmethod
+    def _date_converter(field: FieldInfo):
+        def convert(value, path, name, report):
+            try:
+                return parse_iso_date(value)
+            except ValueError as error:
+                report(f"{path}.{name}", str(error))
+        return convert
 
-            def convert(value, path, name, report):
-                if not isinstance(value, list):
-                    report(f"{path}.{name}", f"expected a list of {enum} values, got {_json_kind(value)}")
-                    return frozenset()
-                if all(type(v) is str and v in values for v in value):
-                    return frozenset(value)
-                return frozenset(v for i, v in enumerate(value)
-                                 if self._enum(v, enum, f"{path}.{name}[{i}]", report) is not None)
-            return convert
-        if scalar is Scalar.MAP:
-            enum = field.of
-            keys = self.enums[enum]
-            value_convert = self._number_converter(field.value_scalar or Scalar.NUMBER, field.low, field.high)
+    def _numeric_converter(self, field: FieldInfo):
+        return self._number_converter(field.scalar, field.low, field.high)
 
-            def convert(value, path, name, report):
-                if not isinstance(value, dict):
-                    report(f"{path}.{name}", f"expected an object of numbers by {enum}, got {_json_kind(value)}")
-                    return {}
-                table = {}
-                for key, item in value.items():
-                    if key in keys or self._enum(key, enum, f"{path}.{name}.{key}", report) is not None:
-                        table[key] = value_convert(item, f"{path}.{name}", key, report)
-                return table
-            return convert
-        if scalar is Scalar.LIST:
-            record_name = field.of
+    @staticmethod
+    def _text_converter(field: FieldInfo):
+        def convert(value, path, name, report):
+            if type(value) is str:
+                return value
+            report(f"{path}.{name}", f"expected a text, got {_json_kind(value)}")
+        return convert
 
-            def convert(value, path, name, report):
-                return self._list(value, record_name, f"{path}.{name}", report)
-            return convert
-        raise AssertionError(f"no converter for {scalar}")  # the checker admits no other kind
+    @staticmethod
+    def _bool_converter(field: FieldInfo):
+        def convert(value, path, name, report):
+            if value is True or value is False:
+                return value
+            report(f"{path}.{name}", f"expected true or false, got {_json_kind(value)}")
+        return convert
+
+    def _enum_converter(self, field: FieldInfo):
+        enum = field.of
+
+        def convert(value, path, name, report):
+            return self._enum(value, enum, f"{path}.{name}", report)
+        return convert
+
+    def _set_converter(self, field: FieldInfo):
+        enum = field.of
+        values = self.enums[enum]
+
+        def convert(value, path, name, report):
+            if not isinstance(value, list):
+                report(f"{path}.{name}", f"expected a list of {enum} values, got {_json_kind(value)}")
+                return frozenset()
+            if all(type(v) is str and v in values for v in value):
+                return frozenset(value)
+            return frozenset(v for i, v in enumerate(value)
+                             if self._enum(v, enum, f"{path}.{name}[{i}]", report) is not None)
+        return convert
+
+    def _map_converter(self, field: FieldInfo):
+        enum = field.of
+        keys = self.enums[enum]
+        value_convert = self._number_converter(field.value_scalar or Scalar.NUMBER, field.low, field.high)
+
+        def convert(value, path, name, report):
+            if not isinstance(value, dict):
+                report(f"{path}.{name}", f"expected an object of numbers by {enum}, got {_json_kind(value)}")
+                return {}
+            table = {}
+            for key, item in value.items():
+                if key in keys or self._enum(key, enum, f"{path}.{name}.{key}", report) is not None:
+                    table[key] = value_convert(item, f"{path}.{name}", key, report)
+            return table
+        return convert
+
+    def _list_converter(self, field: FieldInfo):
+        record_name = field.of
+
+        def convert(value, path, name, report):
+            return self._list(value, record_name, f"{path}.{name}", report)
+        return convert
 
     @staticmethod
     def _number_converter(scalar: Scalar, low, high):

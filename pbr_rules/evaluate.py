@@ -14,16 +14,17 @@ import traceback
 from pathlib import Path
 from typing import Iterable, Iterator
 
-from .check import CheckedRuleset
+from .check import CheckedRuleset, check
 from .compile import CompiledRuleset, compile_ruleset
 from .data import ClientReader, SeenIds
 from .dates import parse_iso_date
-from .errors import DataError, InternalError, UsageError
+from .errors import DataError, InternalError, PbrError, UsageError
 from .extracts import ExtractReader, place_errors
 from .pipeline import ClientPipeline
+from .resolve import RulesetLibrary, resolve_file
 from .results import ClientResult, OutcomeResult, Rejected, TraceKind, TraceStep
 
-__all__ = ["Ruleset", "ClientResult", "OutcomeResult", "Rejected", "TraceStep", "as_date"]
+__all__ = ["load", "Ruleset", "ClientResult", "OutcomeResult", "Rejected", "TraceStep", "as_date"]
 
 
 def as_date(value, what: str = "as-of date") -> datetime.date:
@@ -171,3 +172,20 @@ class Ruleset:
         place = f" in the rule at {where}" if where else ""
         return InternalError(f"{type(error).__name__}: {error} while evaluating client "
                              f"{client.get('id')}{place}", hint="please report this with the ruleset and the record")
+
+
+def load(ref: str | Path, rulesets: Iterable[str | Path] = ()) -> Ruleset:
+    """Parse, resolve, check and compile a ruleset.
+
+    ``ref`` is a path to a ``.pbr`` file, ``name@version``, or ``name`` for its latest version,
+    looked up under the folders in ``rulesets`` and then the shipped rulesets.
+    Raises a RulesetError (several at once as RulesetErrors) for mistakes in the rules.
+    """
+    library = RulesetLibrary(rulesets)
+    path = library.locate(ref)
+    try:
+        return Ruleset(check(resolve_file(path, library)))
+    except PbrError:
+        raise
+    except Exception as error:  # a bug in pbr_rules, never the user's rules: say so
+        raise InternalError(f"{type(error).__name__}: {error}", hint=f"loading {path}") from error

@@ -1,4 +1,4 @@
-"""Client records from a folder of CSV extracts, the shape commissioners receive (DESIGN.md §4).
+"""Client records from a folder of CSV extracts, the shape commissioners receive (docs/data.md).
 
     clients.csv          one row per client: the client record's own fields (`id` first)
     episodes.csv         one row per record of the client's list `episodes`, with a `client_id`

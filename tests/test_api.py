@@ -1,4 +1,4 @@
-"""The embedding API: load by reference, evaluate, results and their JSON (DESIGN.md sections 5-6)."""
+"""The embedding API: load by reference, evaluate, results and their JSON (docs/data.md)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 import pbr_rules
 from pbr_rules import RulesetNotFound, UsageError
 
-DESIGN_CLIENT = {
+SPEC_CLIENT = {  # every field of the national schema
     "id": "C0001", "date_of_birth": "1979-03-14", "sex": "F", "provider": "P1", "complexity": "high",
     "presenting_substances": ["opiates", "crack"],
     "episodes": [{"id": "E1", "start": "2012-04-10", "end": "2012-11-30",
@@ -40,7 +40,7 @@ def test_unknown_rulesets_say_what_exists(ref, hint):
 
 
 def test_the_design_client_under_wigan(wigan):
-    result = wigan.evaluate(DESIGN_CLIENT, as_of="2013-06-30")
+    result = wigan.evaluate(SPEC_CLIENT, as_of="2013-06-30")
     data = result.to_json()
     assert list(data) == ["client", "ruleset", "as_of", "results"]
     assert (data["client"], data["ruleset"], data["as_of"]) == ("C0001", "wigan@1.0.0", "2013-06-30")
@@ -55,7 +55,7 @@ def test_the_design_client_under_wigan(wigan):
 
 
 def test_results_are_typed(national):
-    result = national.evaluate(DESIGN_CLIENT, "2013-06-30")
+    result = national.evaluate(SPEC_CLIENT, "2013-06-30")
     planned = result.result("planned_exit", "E1")
     assert isinstance(planned, pbr_rules.OutcomeResult)
     assert planned.to_json()["date"] == "2012-11-30"
@@ -64,13 +64,13 @@ def test_results_are_typed(national):
 
 
 def test_evaluate_many_streams(national):
-    results = national.evaluate_many(iter([DESIGN_CLIENT]), "2013-06-30")
+    results = national.evaluate_many(iter([SPEC_CLIENT]), "2013-06-30")
     assert next(results).client == "C0001"
 
 
 def test_as_of_must_be_a_date(national):
     with pytest.raises(UsageError) as caught:
-        national.evaluate(DESIGN_CLIENT, "30/06/2013")
+        national.evaluate(SPEC_CLIENT, "30/06/2013")
     assert caught.value.hint == "write it as YYYY-MM-DD, for example 2013-06-30"
 
 

@@ -1,4 +1,4 @@
-"""Client records from a folder of CSV extracts (DESIGN.md section 4)."""
+"""Client records from a folder of CSV extracts (docs/data.md)."""
 
 from __future__ import annotations
 

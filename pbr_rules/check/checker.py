@@ -18,7 +18,7 @@ import attrs
 from .. import tree
 from ..data import ClientReader
 from ..declarations import TABLES
-from ..errors import Code, Problems, RulesetError, raise_all
+from ..errors import Code, Problems, raise_all
 from ..resolve import ResolvedRuleset, attach_source_lines
 from ..words import did_you_mean
 from ..schema import Schema

@@ -17,7 +17,8 @@ from .types import DATE, DURATION, ERROR, T, of_field
 if TYPE_CHECKING:
     from .checker import Checker
 
-_TYPE_NAMES = ["date", "number", "count", "score", "text", "yes/no"]
+# the kinds written as a plain word (the others name an enum or record)
+_TYPE_NAMES = [s.value for s in Scalar if s not in (Scalar.ENUM, Scalar.SET, Scalar.LIST, Scalar.MAP)]
 
 
 class RecordChecker:

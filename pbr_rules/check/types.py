@@ -8,6 +8,7 @@ number of days. ``ARITHMETIC`` is the one table of what each operator gives.
 from __future__ import annotations
 
 import datetime
+import enum
 from decimal import Decimal
 from typing import Optional
 
@@ -18,12 +19,28 @@ from ..values import Duration, Money, Percent
 from ..words import article
 
 
+class TypeKind(enum.StrEnum):
+    DATE = "date"
+    NUMBER = "number"
+    TEXT = "text"
+    BOOL = "bool"
+    DURATION = "duration"
+    PERCENT = "percent"
+    MONEY = "money"
+    ENUM = "enum"        # a value of the enum `name`
+    SET = "set"          # a set of values of the enum `name`
+    MAP = "map"          # a table of `value`s by the enum `name`
+    RECORD = "record"    # one record of the type `name`
+    LIST = "list"        # a list of records of the type `name`
+    WINDOW = "window"
+    ERROR = "error"      # after a reported mistake: accepted silently, to avoid knock-on errors
+
+
 @attrs.frozen(slots=True)
 class T:
-    """A type: kind is date, number, text, bool, duration, percent, money, enum, set, map,
-    record, list, window, or error (after a reported mistake, to avoid knock-on errors)."""
+    """A type: its kind, and for enums, sets, maps, records and lists what they are of."""
 
-    kind: str
+    kind: TypeKind = attrs.field(converter=TypeKind)
     name: Optional[str] = None
     value: Optional["T"] = None
 

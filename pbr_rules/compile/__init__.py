@@ -20,7 +20,7 @@ from ..check import CheckedRuleset
 from ..dates import add_duration, add_months, subtract_duration
 from ..errors import InternalError, Span
 from ..results import OutcomeResult
-from ..tree import Frequency, Status
+from ..tree import Frequency
 from .generator import STATUS_NAMES, Generator
 
 __all__ = ["compile_ruleset", "CompiledRuleset", "CompiledOutcome"]
@@ -60,7 +60,8 @@ def compile_ruleset(checked: CheckedRuleset, trace: bool = False) -> CompiledRul
     except SyntaxError as error:  # the generator produced bad Python: our bug, not the user's
         raise InternalError(f"generated code does not compile: {error.msg} at line {error.lineno}",
                             hint=str(out.span_of_line(error.lineno or 1))) from None
-    namespace = {"K": tuple(out.constants), "_rt": runtime, "_R": OutcomeResult, "__builtins__": __builtins__,
+    namespace = {"K": tuple(out.constants), "_rt": runtime, "_R": OutcomeResult, "_new": tuple.__new__,
+                 "__builtins__": __builtins__,
                  # short names for the hottest helpers
                  "_rt_field": runtime.field, "_rt_add_duration": add_duration, "_rt_add_months": add_months,
                  "_rt_subtract_duration": subtract_duration}

@@ -18,7 +18,7 @@ from ..check import CheckedRuleset
 from ..check.constants import NOT_CONSTANT, ConstantFolder
 from ..check.scope import EnumValue, SymbolKind
 from ..tree import Op, QuantifierKind, RuleKind, Status
-from ..values import format_money, format_number, format_percent, runtime_value
+from ..values import format_money, format_percent, runtime_value
 from ..visitor import Visitor
 from .writer import CodeWriter
 
@@ -81,8 +81,9 @@ class Generator(Visitor):
         self.out.emit(0, "")
 
     def emit_result(self, indent: int, status: Status, date: str, due: str, reasons: str) -> None:
-        self.out.emit(indent, f"return _R({self.outcome_name}, unit['id'], {STATUS_NAMES[status]}, {date}, "
-                              f"{due}, None, {self.notes}{reasons})")
+        # tuple.__new__ builds the named row without a Python-level call: the hottest line
+        self.out.emit(indent, f"return _new(_R, ({self.outcome_name}, unit['id'], {STATUS_NAMES[status]}, "
+                              f"{date}, {due}, None, {self.notes}{reasons}))")
 
     def evaluate_all(self) -> None:
         """One function that evaluates every outcome for one client, in order."""
