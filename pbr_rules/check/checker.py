@@ -211,7 +211,9 @@ class Checker(Visitor):
             types.add(t)
         if len(types) > 1 and ERROR not in types:
             self.error(Code.BAD_PARAMETER_VALUES, f"the values of parameter `{param.name}` are of different kinds: "
-                       + " and ".join(sorted(t.words() for t in types)), param.span)
+                       + " and ".join(sorted(t.words() for t in types)), param.span,
+                       "every value of a parameter is the same kind of thing, like `12 months from 2012-04-01, "
+                       "6 months from 2013-04-01`")
         if len(param.values) > 1 and any(d.from_date is None for d in param.values):
             self.error(Code.BAD_PARAMETER_VALUES, f"parameter `{param.name}` has several values, so each needs "
                        "`from DATE`", param.span, "write `12 months from 2012-04-01, 6 months from 2013-04-01`")
@@ -231,9 +233,11 @@ class Checker(Visitor):
         """A parameter's value, written out, and its type."""
         value = ConstantFolder().fold(expr)
         if value is NOT_CONSTANT:
+            hint = ("write the value itself, like `6 months`, `20%` or `£1,200`" if isinstance(expr, tree.Name)
+                    else "move calculations into a `define`")
             self.error(Code.NOT_WRITTEN_OUT, "a parameter's value must be written out: a number, a length of time, "
                        "a percentage, an amount, a date, a text, or a set or table of enum values",
-                       getattr(expr, "span", None), "move calculations into a `define`")
+                       getattr(expr, "span", None), hint)
             return None, ERROR
         if isinstance(expr, tree.SetLiteral):
             enum = self.infer_enum([item.name for item in expr.items], expr.span)

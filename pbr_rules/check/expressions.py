@@ -263,8 +263,23 @@ class ExpressionChecker(Visitor):
                        "use = or != to compare these")
         elif lt != rt and (node.op.ordering or not ({lt.kind, rt.kind} <= {"number"})):
             self.error(Code.UNIT_MISMATCH, f"cannot compare {self.shown(left)} with {self.shown(right)}", node.span,
-                       compare_hint(lt, rt))
+                       self.days_hint(node.op, left, right) or compare_hint(lt, rt))
         return BOOL
+
+    def days_hint(self, op, left, right) -> str | None:
+        """`d2 - d1 > 6 months`: a number of days against a length of time. The same comparison
+        of dates says it: `d2 > d1 + 6 months`."""
+        text = self.ctx.text_of
+        for days, length, on_left in ((left, right, True), (right, left, False)):
+            if (length.type.kind == "duration" and isinstance(days, tree.Binary) and days.op is tree.Op.SUBTRACT
+                    and days.left.type.kind == days.right.type.kind == "date"):
+                later, earlier, amount = text(days.left), text(days.right), text(length)
+                if not (later and earlier and amount):
+                    return None
+                rewritten = (f"{later} {op} {earlier} + {amount}" if on_left
+                             else f"{earlier} + {amount} {op} {later}")
+                return f"`{text(days)}` is a number of days; compare the dates instead: `{rewritten}`"
+        return None
 
     def arithmetic(self, node, left, right) -> T:
         result = ARITHMETIC.get((node.op, left.type.kind, right.type.kind))
@@ -273,7 +288,8 @@ class ExpressionChecker(Visitor):
         verb, preposition, right_first = arithmetic_words(node.op)
         first, second = (right, left) if right_first else (left, right)
         return self.error(Code.UNIT_MISMATCH, f"cannot {verb} {self.shown(first)} {preposition} {self.shown(second)}",
-                          node.span, arithmetic_hint(node.op, left.type, right.type))
+                          node.span, arithmetic_hint(node.op, left.type, right.type, self.ctx.text_of(left),
+                                                     self.ctx.text_of(right)))
 
     def membership(self, node, scopes):
         if isinstance(node.right, tree.SetLiteral):

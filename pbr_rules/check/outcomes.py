@@ -88,7 +88,7 @@ class OutcomeChecker(Visitor):
                        f"records (it has {len(lists)})", outcome.span)
         elif "id" not in self.ctx.records[record].fields:
             self.error(Code.BAD_UNIT, f"`per {record}`: a {record} record needs an `id` field to name the unit",
-                       outcome.span)
+                       outcome.span, f"add `id: text` to `record {record}`")
         return lists[0] if len(lists) == 1 else None
 
     def check_decidable(self, outcome: tree.Outcome, statements: list) -> None:

@@ -120,8 +120,10 @@ class RecordChecker:
     def require_date_field(self, info: RecordInfo, name: str, span, what: str) -> None:
         t = self.field_types[info.name].get(name)
         if t is None:
+            dates = [field for field, t in self.field_types[info.name].items() if t == DATE]
             self.error(Code.BAD_DATE_FIELD, f"`{what} {name}`: record `{info.name}` has no field `{name}`", span,
-                       self.ctx.did_you_mean(name, info.fields))
+                       self.ctx.did_you_mean(name, info.fields)
+                       or (f"its date fields are: {', '.join(dates)}" if dates else f"add `{name}: date` to it"))
         elif t != DATE:
             self.error(Code.BAD_DATE_FIELD, f"`{what} {name}`: `{name}` is {t.words()}, not a date", span)
 

@@ -137,11 +137,15 @@ def compare_hint(left: T, right: T) -> str | None:
     return None
 
 
-def arithmetic_hint(op: Op, left: T, right: T) -> str | None:
+def arithmetic_hint(op: Op, left: T, right: T, left_text: str = "", right_text: str = "") -> str | None:
+    """A hint for a failed ``left op right``; the texts as written make it concrete."""
     kinds = {left.kind, right.kind}
     if kinds == {"duration", "number"} and op in (Op.ADD, Op.SUBTRACT):
         return "give the number a unit, like `6 months + 3 months`"
     if kinds == {"date", "number"} and op in (Op.ADD, Op.SUBTRACT):
+        date_text, number_text = (left_text, right_text) if left.kind == "date" else (right_text, left_text)
+        if date_text and number_text:
+            return f"say what the number counts, like `{date_text} {op} {number_text} days`"
         return "say what the number counts, like `e.end + 28 days`"
     if kinds == {"date"} and op is Op.ADD:
         return "two dates cannot be added; subtract them to count the days between"

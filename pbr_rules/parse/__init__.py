@@ -31,12 +31,14 @@ def parse_text(text: str, path: str = "<string>") -> tree.Module:
         parsed = parser().parse(text, start="start")
     except UnexpectedInput as error:
         raise_all(_all_syntax_errors(error, text, lines, path))
+    builder = Builder(path, lines, _placeholder_tree)
     try:
-        module = Builder(path, lines, _placeholder_tree).transform(parsed)
+        module = builder.transform(parsed)
     except VisitError as error:
         if isinstance(error.orig_exc, RulesetError):
             raise error.orig_exc from None
         raise
+    raise_all(builder.problems)
     return module.replace(path=path, source="\n".join(lines))
 
 

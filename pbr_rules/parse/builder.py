@@ -45,12 +45,20 @@ _EXPECTED_STATUS = {"expect_achieved": tree.Status.ACHIEVED, "expect_not_achieve
 
 @v_args(meta=True)
 class Builder(Transformer):
-    def __init__(self, path: str, lines: list[str], parse_placeholder, offset: tuple[int, int] | None = None):
+    def __init__(self, path: str, lines: list[str], parse_placeholder, offset: tuple[int, int] | None = None,
+                 problems: list | None = None):
         super().__init__()
         self.path = path
         self.lines = lines
         self.parse_placeholder = parse_placeholder  # text -> Lark tree of an expression
         self.offset = offset  # (line, column) of a template placeholder's first character
+        # mistakes found while building (a date that does not exist, ...): all are reported
+        self.problems = problems if problems is not None else []
+
+    def _fail(self, error: RulesetSyntaxError, stand_in):
+        """Note a mistake and go on with a stand-in value, to find the next mistakes too."""
+        self.problems.append(error)
+        return stand_in
 
     def __default__(self, data, children, meta):
         raise InternalError(f"the parser built a `{data}` and the tree builder has no method for it",
@@ -80,10 +88,10 @@ class Builder(Transformer):
         try:
             return datetime.date.fromisoformat(str(token))
         except ValueError:
-            raise RulesetSyntaxError(f"{token} is not a real date", code=Code.NOT_A_DATE,
-                                     span=token_span(token, self.path),
-                                     hint="dates are written YYYY-MM-DD, for example 2013-02-28",
-                                     source_line=self.lines[token.line - 1]) from None
+            return self._fail(RulesetSyntaxError(
+                f"{token} is not a real date", code=Code.NOT_A_DATE, span=token_span(token, self.path),
+                hint="dates are written YYYY-MM-DD, for example 2013-02-28",
+                source_line=self.lines[token.line - 1]), datetime.date.min)
 
     # ---- file structure ---------------------------------------------------------------------
     def start(self, meta, children):
@@ -359,10 +367,12 @@ class Builder(Transformer):
         parsed = self.parse_placeholder(source)
         if parsed is None:
             message = f"cannot read {{{source}}} in a reason text as an expression"
-            raise RulesetSyntaxError(message, code=Code.BAD_PLACEHOLDER, span=Span(self.path, line, column),
-                                     hint="placeholders hold a name or a path, like {e.end}",
-                                     source_line=self.lines[line - 1])
-        return Builder(self.path, self.lines, self.parse_placeholder, offset=(line, column)).transform(parsed)
+            return self._fail(RulesetSyntaxError(
+                message, code=Code.BAD_PLACEHOLDER, span=Span(self.path, line, column),
+                hint="placeholders hold a name or a path, like {e.end}", source_line=self.lines[line - 1]),
+                "{" + source + "}")
+        builder = Builder(self.path, self.lines, self.parse_placeholder, offset=(line, column), problems=self.problems)
+        return builder.transform(parsed)
 
     # ---- examples -----------------------------------------------------------------------------
     def example(self, meta, children):
@@ -477,9 +487,11 @@ class Builder(Transformer):
     def duration(self, meta, children):
         amount, unit = children
         if "." in str(amount):
-            raise RulesetSyntaxError(f"{amount} {unit}: a length of time is a whole number of {unit}",
-                                     code=Code.FRACTIONAL_LENGTH, span=self._tspan(amount),
-                                     source_line=self.lines[amount.line - 1])
+            return self._fail(RulesetSyntaxError(
+                f"{amount} {unit}: a length of time is a whole number of {unit}", code=Code.FRACTIONAL_LENGTH,
+                span=self._tspan(amount), source_line=self.lines[amount.line - 1],
+                hint=f"write a whole number, or a smaller unit: `{_smaller(str(amount), str(unit))}`"),
+                self._literal(Duration(), meta))
         return self._literal(Duration.written(int(str(amount)), str(unit)), meta)
 
     def percent(self, meta, children):
@@ -541,6 +553,13 @@ class Builder(Transformer):
 
     def within(self, meta, children):
         return tree.Name(str(children[0]), span=self._tspan(children[0]))
+
+
+def _smaller(amount: str, unit: str) -> str:
+    """`1.5 years` -> `18 months`, `2.5 weeks` -> `17 days`, ... (rounded to the unit below)."""
+    below = {"year": ("months", 12), "month": ("days", 30), "week": ("days", 7), "day": ("days", 1)}
+    name, factor = below[unit.rstrip("s")]
+    return f"{round(Decimal(amount) * factor)} {name}" + (" (about)" if unit.startswith("month") else "")
 
 
 def _flatten(declarations) -> tuple:

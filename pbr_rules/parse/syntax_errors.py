@@ -93,7 +93,7 @@ def syntax_error(error: UnexpectedInput, text: str, lines: list[str], path: str)
     previous = _previous_end(error)
     later_line = previous is None or previous[0] < line or _token_type(error) == "$END"
     mistake = _common_mistake(error)
-    where = f"expected {_describe_expected(expected)}" if expected else None
+    where = _expected_hint(expected, short=True)  # the message already says what to do
     if mistake is None or (mistake.after and not later_line and mistake.same_line is None):
         return _generic(message, expected, error, path, line, column, lines)
     if mistake.after and not later_line:  # not missing after all: something else follows
@@ -105,11 +105,21 @@ def syntax_error(error: UnexpectedInput, text: str, lines: list[str], path: str)
 
 
 def _generic(message, expected, error, path, line, column, lines) -> RulesetSyntaxError:
-    hint = f"expected {_describe_expected(expected)}" if expected else None
     guess = _misspelt_keyword(error, expected)
     if guess:
         message = f"{message}: did you mean `{guess}`?"
-    return _error(message, Code.SYNTAX, path, line, column, lines, hint)
+    return _error(message, Code.SYNTAX, path, line, column, lines, _expected_hint(expected, short=bool(guess)))
+
+
+def _expected_hint(expected, short: bool) -> str | None:
+    """"expected ...", the tokens that could have come here; when the message already says what
+    to write (``short``), only if they are a few (a long list of the grammar's words is noise)."""
+    if not expected:
+        return None
+    words = _expected_words(expected)
+    if short and len(words) > 4:
+        return None
+    return f"expected {_describe(words)}"
 
 
 def _error(message, code, path, line, column, lines, hint) -> RulesetSyntaxError:
@@ -164,7 +174,7 @@ def _misspelt_keyword(error, expected) -> str | None:
     return matches[0] if matches else None
 
 
-def _describe_expected(expected) -> str:
+def _expected_words(expected) -> list[str]:
     words = []
     for name in sorted(expected):
         if name in _TERMINAL_WORDS:
@@ -177,6 +187,10 @@ def _describe_expected(expected) -> str:
                 word = name.lower()
         if word not in words:
             words.append(word)
+    return words
+
+
+def _describe(words: list[str]) -> str:
     if len(words) > 8:
         return ", ".join(words[:8]) + f" (or {len(words) - 8} more)"
     return ", ".join(words[:-1]) + (" or " if len(words) > 1 else "") + words[-1] if words else "nothing"
