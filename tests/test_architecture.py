@@ -159,6 +159,15 @@ def test_data_flows_one_way_no_stage_imports_a_later_one(module):
     assert imported_stages(module) - allowed - {own} == set()
 
 
+def test_every_subpackage_is_installed():
+    import tomllib
+    pyproject = tomllib.loads((PACKAGE.parent / "pyproject.toml").read_text())
+    listed = set(pyproject["tool"]["setuptools"]["packages"])
+    subpackages = {"pbr_rules." + path.parent.relative_to(PACKAGE).as_posix().replace("/", ".")
+                   for path in PACKAGE.rglob("__init__.py") if path.parent != PACKAGE}
+    assert subpackages - listed == set()
+
+
 def test_no_function_is_longer_than_about_a_screen():
     long = []
     for path in sorted(PACKAGE.rglob("*.py")):
