@@ -32,6 +32,8 @@ class Code(enum.Enum):
     MISSING_OVERRIDE_REASON = ("PBR014", "missing-override-reason")
     DOUBLE_EQUALS = ("PBR015", "double-equals")
     MISSING_VALUE = ("PBR016", "missing-value")
+    REASON_WITHOUT_OVERRIDE = ("PBR017", "reason-without-override")
+    MISSING_EXPECTED_DATE = ("PBR018", "missing-expected-date")
     # names
     UNKNOWN_NAME = ("PBR101", "unknown-name")
     UNKNOWN_FIELD = ("PBR102", "unknown-field")

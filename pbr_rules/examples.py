@@ -52,7 +52,7 @@ def load_example_client(example: tree.Example, cache: dict | None = None) -> dic
         cache[path] = _read_clients(path)
     clients = cache[path]
     if example.client_id not in clients:
-        raise PbrError(f'example "{example.title}": no client {example.client_id} in {example.client_file}',
+        raise PbrError(f"no client {example.client_id} in {example.client_file}",
                        span=example.span)
     return clients[example.client_id]
 

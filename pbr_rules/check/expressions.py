@@ -107,7 +107,8 @@ class ExpressionChecker(Visitor):
             return self.typed(node, T("enum", owners[0]), ref=EnumValue(owners[0], node.name))
         enum_values = [v for e in enums.values() for v in e.values]
         return self.typed(node, self.error(Code.UNKNOWN_NAME, f"unknown name `{node.name}`", node.span,
-                                           self.ctx.did_you_mean(node.name, self.visible_names(scopes) + enum_values)))
+                                           scopes.later_hint(node.name)
+                                           or self.ctx.did_you_mean(node.name, self.visible_names(scopes) + enum_values)))
 
     def visit_Attr(self, node, scopes, expected):
         enums = self.ctx.enums
@@ -263,8 +264,31 @@ class ExpressionChecker(Visitor):
                        "use = or != to compare these")
         elif lt != rt and (node.op.ordering or not ({lt.kind, rt.kind} <= {"number"})):
             self.error(Code.UNIT_MISMATCH, f"cannot compare {self.shown(left)} with {self.shown(right)}", node.span,
-                       self.days_hint(node.op, left, right) or compare_hint(lt, rt))
+                       self.days_hint(node.op, left, right) or self.number_hint(left, right)
+                       or compare_hint(lt, rt))
         return BOOL
+
+    def parameter_hint(self, node) -> str | None:
+        """For a parameter of the wrong kind: where it is declared, which is where to fix it."""
+        if isinstance(node, tree.Name) and isinstance(node.ref, Symbol) and node.ref.kind is SymbolKind.PARAMETER:
+            origin = self.ctx.resolved.origin.get(("parameters", node.name))
+            where = "" if origin == self.ctx.resolved.ref else f" of {origin}"
+            return (f"`{node.name}` is declared on line {node.ref.value.span.line}{where} as "
+                    f"{node.type.words()}: give its value a unit there, like `6 months`")
+        return None
+
+    def number_hint(self, left, right) -> str | None:
+        """A plain number (a count of days, a field) against a written length like `10 days`."""
+        number, length = (left, right) if left.type.kind == "number" else (right, left)
+        if length.type.kind != "duration" or number.type.kind != "number":
+            return None
+        declared = self.parameter_hint(number)
+        if declared:
+            return declared
+        if isinstance(length, tree.Literal) and self.ctx.text_of(number):
+            return (f"`{self.ctx.text_of(number)}` is a plain number, not a length of time: compare it with "
+                    f"a plain number, without `{str(length.value).split()[-1]}`")
+        return None
 
     def days_hint(self, op, left, right) -> str | None:
         """`d2 - d1 > 6 months`: a number of days against a length of time. The same comparison
@@ -365,7 +389,7 @@ class ExpressionChecker(Visitor):
         window = self.lookup(name.name, scopes)
         if window is None or window.type != WINDOW:
             self.error(Code.BAD_WINDOW, f"`within {name.name}`: `{name.name}` is not a time window", name.span,
-                       self.ctx.did_you_mean(name.name, scopes.windows())
+                       scopes.later_hint(name.name) or self.ctx.did_you_mean(name.name, scopes.windows())
                        or "declare one with `window NAME = after DATE for LENGTH`")
             checked = self.typed(name, ERROR)
         else:

@@ -42,7 +42,8 @@ class OutcomeChecker(Visitor):
         unit_list, unit = self.classification(outcome)
         if unit is not None:
             scope[unit.name] = unit
-        scopes = Scopes().inner(scope)
+        named = {s.name: s.span.line for s in outcome.statements if isinstance(s, (tree.Let, tree.WindowStmt))}
+        scopes = Scopes(named_later=named).inner(scope)
         statements = []
         decided = None
         for statement in outcome.statements:
@@ -104,7 +105,8 @@ class OutcomeChecker(Visitor):
         if not any(self.decides_the_rest(rule) for rule in rules):
             self.error(Code.UNDECIDED_OUTCOME, f"outcome `{outcome.name}` can be left undecided: when none of its "
                        "rules applies, nothing says what happens", outcome.span,
-                       'end it with `otherwise pending because "..."`')
+                       'end it with `otherwise pending because "..."`, or `otherwise pending until DATE because '
+                       '"..."` to say when it will be decided')
 
     def decides_the_rest(self, rule: tree.Rule) -> bool:
         return rule.kind is tree.RuleKind.OTHERWISE_PENDING or self.folder.fold(rule.when) is True
@@ -121,6 +123,7 @@ class OutcomeChecker(Visitor):
         expr = self.expressions.check(let.expr, scopes)
         symbol = Symbol(SymbolKind.LET, let.name, expr.type, expr)
         self.bind(scopes, symbol, let.span)
+        scopes.named_later.pop(let.name, None)
         return let.replace(expr=expr, binding=symbol)
 
     def visit_WindowStmt(self, window: tree.WindowStmt, scopes: Scopes):
@@ -133,7 +136,8 @@ class OutcomeChecker(Visitor):
             length = self.expressions.check(window.length, scopes)
             if length.type not in (DURATION, ERROR):
                 self.error(Code.TYPE_MISMATCH, "a window's length must be a length of time, like `12 months`, but "
-                           f"this is {self.shown(length)}", window.length.span)
+                           f"this is {self.shown(length)}", window.length.span,
+                           self.expressions.parameter_hint(length))
         else:
             until = self.expressions.check(window.until, scopes)
             if until.type not in (DATE, ERROR):
@@ -142,6 +146,7 @@ class OutcomeChecker(Visitor):
         restart = self.restart(window, scopes) if window.restart is not None else None
         symbol = Symbol(SymbolKind.WINDOW, window.name, WINDOW)
         self.bind(scopes, symbol, window.span)
+        scopes.named_later.pop(window.name, None)
         return window.replace(anchor=anchor, length=length, until=until, restart=restart, binding=symbol)
 
     def restart(self, window: tree.WindowStmt, scopes: Scopes) -> tree.Restart:

@@ -50,13 +50,22 @@ class EnumValue:
 
 
 class Scopes:
-    """Nested scopes of an outcome or definition: each a dict of name -> Symbol, innermost last."""
+    """Nested scopes of an outcome or definition: each a dict of name -> Symbol, innermost last.
+    ``named_later`` holds the names an outcome binds further down (name -> line), so that a
+    name used above the line that binds it is reported as such, not as unknown."""
 
-    def __init__(self, frames: tuple = ()):
+    def __init__(self, frames: tuple = (), named_later: dict | None = None):
         self.frames = frames
+        self.named_later = named_later or {}
 
     def inner(self, bindings: dict | None = None) -> "Scopes":
-        return Scopes(self.frames + ((bindings if bindings is not None else {}),))
+        return Scopes(self.frames + ((bindings if bindings is not None else {}),), self.named_later)
+
+    def later_hint(self, name: str) -> str | None:
+        line = self.named_later.get(name)
+        if line is None:
+            return None
+        return f"`{name}` is named on line {line}, below: a name can be used only after the line that names it"
 
     def find(self, name: str) -> Optional[Symbol]:
         for frame in reversed(self.frames):
