@@ -10,7 +10,7 @@ be undecided.
 ``UnknownValues`` answers two questions about an expression in its context:
 - ``never_unknown(node)``: is it always true/false or a value, never unknown?
 - ``facts(condition, when)``: which names and fields are known not to be unknown when the
-  condition is True ("t"), False ("f"), not False ("nf") or not True ("nt")?
+  condition is true, false, not false or not true (a ``Truth``)?
 The context is what the enclosing code has learned: inside `x is known and ...`, `x` is known.
 
 Definitions with simple inputs are *inlined*: their body is used with the inputs substituted
@@ -20,7 +20,7 @@ Definitions with simple inputs are *inlined*: their body is used with the inputs
 from __future__ import annotations
 
 import contextlib
-
+import enum
 
 from . import tree
 from .check import CheckedRuleset
@@ -35,17 +35,17 @@ class Inliner(Visitor):
 
     walks = (tree.Expr,)
 
-    def __init__(self, checked: CheckedRuleset):
-        self.definitions = checked.definitions
+    def __init__(self):
         self._bodies: dict = {}  # (definition, what each argument is) -> the substituted body
 
-    def definition_of(self, node):
-        """The definition a call or a bare name refers to, and its arguments; None otherwise."""
-        if isinstance(node, tree.Call) and node.name in self.definitions and isinstance(node.ref, Symbol):
-            return self.definitions[node.name], node.args
-        if isinstance(node, tree.Name) and isinstance(node.ref, Symbol) and node.ref.kind is SymbolKind.DEFINITION:
-            return self.definitions[node.name], ()
-        return None
+    @staticmethod
+    def definition_of(node):
+        """The checked definition a call or a bare name refers to, and its arguments; None for
+        anything else (a built-in function has no definition)."""
+        ref = getattr(node, "ref", None)
+        if not (isinstance(ref, Symbol) and ref.kind is SymbolKind.DEFINITION):
+            return None
+        return ref.value, (node.args if isinstance(node, tree.Call) else ())
 
     @staticmethod
     def simple(args: tuple) -> bool:
@@ -64,7 +64,8 @@ class Inliner(Visitor):
             body = self._bodies[key] = self.visit(definition.body, substitutions)
         return body
 
-    def rebuilt(self, node, substitutions, **fields):
+    def rebuilt(self, node, substitutions, *fields):
+        """The node with the named fields rebuilt (itself if nothing inside changed)."""
         changes = {}
         for name in fields:
             value = getattr(node, name)
@@ -89,38 +90,35 @@ class Inliner(Visitor):
         return node
 
     def visit_Attr(self, node, substitutions):
-        return node if isinstance(node.ref, EnumValue) else self.rebuilt(node, substitutions, base=1)
+        return node if isinstance(node.ref, EnumValue) else self.rebuilt(node, substitutions, "base")
 
     def visit_Index(self, node, substitutions):
-        return self.rebuilt(node, substitutions, base=1, index=1)
+        return self.rebuilt(node, substitutions, "base", "index")
 
     def visit_Call(self, node, substitutions):
-        return self.rebuilt(node, substitutions, args=1)
+        return self.rebuilt(node, substitutions, "args")
 
     def visit_ValueAsOf(self, node, substitutions):
-        return self.rebuilt(node, substitutions, date=1)
+        return self.rebuilt(node, substitutions, "date")
 
     def visit_Unary(self, node, substitutions):
-        return self.rebuilt(node, substitutions, operand=1)
+        return self.rebuilt(node, substitutions, "operand")
 
     def visit_Binary(self, node, substitutions):
-        return self.rebuilt(node, substitutions, left=1, right=1)
+        return self.rebuilt(node, substitutions, "left", "right")
 
     def visit_IsTest(self, node, substitutions):
-        return self.rebuilt(node, substitutions, operand=1)
+        return self.rebuilt(node, substitutions, "operand")
 
     def visit_Quantifier(self, node, substitutions):
-        return self.rebuilt(node, substitutions, source=1, condition=1)
+        return self.rebuilt(node, substitutions, "source", "condition")
 
 
 def path_key(node):
     """What identifies a name or a chain of fields (`s`, `e.end`, `base.injecting_days`), so
     that facts learned about it are recognised elsewhere; None for anything else."""
     if isinstance(node, tree.Name):
-        ref = node.ref
-        if isinstance(ref, Symbol):
-            return ("definition", node.name) if ref.kind is SymbolKind.DEFINITION else ref
-        return None
+        return node.ref if isinstance(node.ref, Symbol) else None
     if isinstance(node, tree.Attr) and node.ref is None:
         base = path_key(node.base)
         return None if base is None else (base, node.name)
@@ -141,7 +139,24 @@ def path_with_prefixes(node) -> set:
     return keys
 
 
-_FLIP = {"t": "f", "f": "t", "nf": "nt", "nt": "nf"}
+class Truth(enum.Enum):
+    """What is given of a condition when asking what it tells (``UnknownValues.facts``)."""
+
+    TRUE = "true"
+    FALSE = "false"
+    NOT_FALSE = "not false"  # true or unknown: the right side of `and` runs
+    NOT_TRUE = "not true"    # false or unknown: the right side of `or` runs, a rule did not apply
+
+    @property
+    def flipped(self) -> "Truth":
+        """What `not C` being this says of C."""
+        return {Truth.TRUE: Truth.FALSE, Truth.FALSE: Truth.TRUE,
+                Truth.NOT_FALSE: Truth.NOT_TRUE, Truth.NOT_TRUE: Truth.NOT_FALSE}[self]
+
+    @property
+    def certain(self) -> "Truth":
+        """The same, for a condition that is never unknown: not false is true."""
+        return {Truth.NOT_FALSE: Truth.TRUE, Truth.NOT_TRUE: Truth.FALSE}.get(self, self)
 
 
 class UnknownValues:
@@ -149,7 +164,7 @@ class UnknownValues:
 
     def __init__(self, checked: CheckedRuleset):
         self.checked = checked
-        self.inliner = Inliner(checked)
+        self.inliner = Inliner()
         self.known: list = []            # keys known here (a stack: see ``knowing``)
         self.outcome_known: set = set()  # keys known in the rest of the outcome being read
         self.inline_depth = 0
@@ -205,9 +220,9 @@ class UnknownValues:
     def never_unknown(self, node) -> bool:
         return self._never_unknown.visit(node)
 
-    def facts(self, condition, when: str) -> set:
-        if self.never_unknown(condition) and when in ("nf", "nt"):
-            when = "t" if when == "nf" else "f"  # two-valued: not False is True
+    def facts(self, condition, when: Truth) -> set:
+        if self.never_unknown(condition):
+            when = when.certain
         return self._facts.visit(condition, when)
 
 
@@ -217,13 +232,13 @@ class _NeverUnknown(Visitor):
     walks = (tree.Expr,)
 
     def __init__(self, analysis: UnknownValues):
-        self.a = analysis
+        self.analysis = analysis
 
     def inlined(self, node):
-        body = self.a.inline(node)
+        body = self.analysis.inline(node)
         if body is None:
             return False
-        with self.a.inlined():
+        with self.analysis.inlined():
             return self.visit(body)
 
     def visit_Literal(self, node):
@@ -242,7 +257,7 @@ class _NeverUnknown(Visitor):
         return False
 
     def visit_Name(self, node):
-        if self.a.is_known(node):
+        if self.analysis.is_known(node):
             return True
         ref = node.ref
         if isinstance(ref, EnumValue):
@@ -256,12 +271,12 @@ class _NeverUnknown(Visitor):
         return ref.kind is not SymbolKind.INPUT  # an input is as known as what it is given
 
     def visit_Attr(self, node):
-        if self.a.is_known(node) or isinstance(node.ref, EnumValue):
+        if self.analysis.is_known(node) or isinstance(node.ref, EnumValue):
             return True
         base_type = node.base.type
         if base_type.kind != "record" or not self.visit(node.base):
             return False
-        record = self.a.checked.schema.records[base_type.name]
+        record = self.analysis.checked.schema.records[base_type.name]
         field = record.fields[node.name]
         # a required field is always there, unless the as-of view may hide it (a later date)
         hideable = (field.scalar is tree.Scalar.DATE and node.name != record.dated_by) or field.known_from
@@ -281,7 +296,8 @@ class _NeverUnknown(Visitor):
         if (op is tree.Op.IN and node.right.type.kind == "window") or op is tree.Op.DIVIDE:
             return False
         if op.logical:
-            with self.a.knowing(self.a.facts(node.left, "nf" if op is tree.Op.AND else "nt")):
+            with self.analysis.knowing(self.analysis.facts(node.left, Truth.NOT_FALSE if op is tree.Op.AND
+                                                           else Truth.NOT_TRUE)):
                 return self.visit(node.left) and self.visit(node.right)
         return self.visit(node.left) and self.visit(node.right)
 
@@ -301,7 +317,7 @@ class _Facts(Visitor):
     walks = (tree.Expr,)
 
     def __init__(self, analysis: UnknownValues):
-        self.a = analysis
+        self.analysis = analysis
 
     def nothing(self, node, when):
         return set()
@@ -312,28 +328,29 @@ class _Facts(Visitor):
     def visit_IsTest(self, node, when):
         keys = path_with_prefixes(node.operand)
         if node.test is tree.Test.UNKNOWN:
-            return keys if when == "f" else set()
-        return keys if when == "t" else set()  # known, true, false
+            return keys if when is Truth.FALSE else set()
+        return keys if when is Truth.TRUE else set()  # known, true, false
 
     def visit_Unary(self, node, when):
         if node.op is tree.UnaryOp.NOT:
-            return self.a.facts(node.operand, _FLIP[when])
+            return self.analysis.facts(node.operand, when.flipped)
         return set()
 
     def visit_Binary(self, node, when):
         op = node.op
         if op.logical:
-            # and: True/not-False need both sides so; or: False/not-True need both sides so
-            both = (op is tree.Op.AND and when in ("t", "nf")) or (op is tree.Op.OR and when in ("f", "nt"))
-            left, right = self.a.facts(node.left, when), self.a.facts(node.right, when)
+            # and: true/not false need both sides so; or: false/not true need both sides so
+            both = ((op is tree.Op.AND and when in (Truth.TRUE, Truth.NOT_FALSE))
+                    or (op is tree.Op.OR and when in (Truth.FALSE, Truth.NOT_TRUE)))
+            left, right = self.analysis.facts(node.left, when), self.analysis.facts(node.right, when)
             return left | right if both else left & right
-        if op.comparison and when in ("t", "f"):
+        if op.comparison and when in (Truth.TRUE, Truth.FALSE):
             return path_with_prefixes(node.left) | path_with_prefixes(node.right)
         return set()
 
     def visit_Call(self, node, when):
-        body = self.a.inline(node)
+        body = self.analysis.inline(node)
         if body is None:
             return set()
-        with self.a.inlined():
-            return self.a.facts(body, when)  # what an inlined definition tells, in the caller's terms
+        with self.analysis.inlined():
+            return self.analysis.facts(body, when)  # what an inlined definition tells, in the caller's terms

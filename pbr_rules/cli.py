@@ -138,7 +138,7 @@ def _check(args) -> int:
             failed = True
             continue
         resolved = ruleset.checked.resolved
-        overrides = [o for o in resolved.overrides if o.span.file == resolved.path]
+        overrides = resolved.own_overrides
         extra = f", {len(overrides)} override(s)" if overrides else ""
         print(f"{ruleset.ref}: ok ({len(resolved.outcomes)} outcomes, {len(resolved.examples)} examples{extra})")
     return EXIT_FAILED if failed else EXIT_OK

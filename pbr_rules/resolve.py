@@ -115,6 +115,11 @@ class ResolvedRuleset:
         return f"{self.name}@{self.version}"
 
     @property
+    def own_overrides(self) -> tuple:
+        """The overrides this file makes (``overrides`` also holds its bases')."""
+        return tuple(o for o in self.overrides if o.span.file == self.path)
+
+    @property
     def enums(self) -> dict:
         return self.tables["enums"]
 
@@ -227,7 +232,8 @@ class _Filer:
         values = self.tables[kind.table]
         if (kind.table, name) in self.own:
             first = self.own[(kind.table, name)]
-            return self.problems.add(Code.DUPLICATE_NAME, f"{kind.noun} `{name}` is defined twice in this ruleset",
+            shown = f'"{name}"' if kind.key == "title" else f"`{name}`"
+            return self.problems.add(Code.DUPLICATE_NAME, f"{kind.noun} {shown} is defined twice in this ruleset",
                                      declaration.span, f"the first is at line {first.span.line}")
         for other in sharing(kind):  # a name must mean one thing
             if name in self.tables[other.table] and not (override_reason is not None and name in values):

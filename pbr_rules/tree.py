@@ -44,11 +44,6 @@ class Status(enum.StrEnum):
     NOT_APPLICABLE = "not_applicable"
 
     @property
-    def decided(self) -> bool:
-        """A decided status never changes at a later evaluation date."""
-        return self in (Status.ACHIEVED, Status.NOT_ACHIEVED)
-
-    @property
     def words(self) -> str:
         return self.value.replace("_", " ")
 
@@ -126,9 +121,6 @@ class Op(enum.StrEnum):
     def ordering(self) -> bool:
         return self.value in ("<", "<=", ">", ">=")
 
-    @property
-    def arithmetic(self) -> bool:
-        return self.value in ("+", "-", "*", "/")
 
 
 class WindowStart(enum.StrEnum):
@@ -253,7 +245,7 @@ class Literal(Expr):
 @node
 class Name(Expr):
     name: str
-    ref: object = annotation()  # a check.symbols.Symbol, or an EnumValue
+    ref: object = annotation()  # a check.scope.Symbol, an EnumValue, or an EnumName (`setting`.treatment)
 
 
 @node
@@ -273,7 +265,7 @@ class Index(Expr):
 class Call(Expr):
     name: str
     args: tuple  # tuple[Expr]
-    ref: object = annotation()  # the definition's Symbol; None for a built-in function
+    ref: object = annotation()  # the definition's Symbol (its value: the checked definition); None for a built-in
 
 
 @node

@@ -180,3 +180,20 @@ def test_no_function_is_longer_than_about_a_screen():
                 if length > 60:
                     long.append(f"{path.relative_to(PACKAGE)}:{node.lineno} {node.name} ({length} lines)")
     assert long == []
+
+
+def test_the_checked_tree_records_every_type_and_what_every_name_refers_to():
+    from pbr_rules.check.scope import EnumName, EnumValue, Symbol
+    checked = pbr_rules.load("wigan").checked
+    roots = [d.body for d in checked.definitions.values()] + list(checked.outcomes.values())
+    seen = 0
+    for root in roots:
+        for node in root.walk():
+            if isinstance(node, tree.Name):
+                assert isinstance(node.ref, (Symbol, EnumValue, EnumName)), (node, node.span)
+                if isinstance(node.ref, EnumName):
+                    continue  # the enum itself, in `setting.treatment`, is not a value
+            if isinstance(node, tree.Expr):
+                assert node.type is not None, (node, node.span)
+                seen += 1
+    assert seen > 500  # the check really walked the trees

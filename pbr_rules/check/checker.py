@@ -97,6 +97,7 @@ class Checker(Visitor):
         # the definitions in force; an override with the wrong inputs is replaced by its original
         self.definitions = dict(resolved.definitions)
         self.checked_definitions: dict = {}
+        self.definition_symbols: dict = {}
         self.definition_stack: list[str] = []
         self._input_types: dict = {}
         self.outcomes: dict = {}
@@ -253,7 +254,7 @@ class Checker(Visitor):
         return value, of_value(value)
 
     def check_parameter_overrides(self) -> None:
-        for override in self.resolved.overrides:
+        for override in self.resolved.own_overrides:  # the base's were held to its base
             if override.kind.table != "parameters" or self.base is None:
                 continue
             old = self.base.parameters.get(override.name)
@@ -302,7 +303,14 @@ class Checker(Visitor):
         checked = self.check_definition(definition)
         self.definition_stack.pop()
         self.checked_definitions[name] = checked
+        self.definition_symbols[name] = Symbol(SymbolKind.DEFINITION, name, checked.body.type, checked)
         return checked.body.type
+
+    def definition_symbol(self, name: str) -> Symbol:
+        """The one symbol of a checked definition (its value: the checked definition). In a circle
+        of definitions, which is reported, a stand-in."""
+        symbol = self.definition_symbols.get(name)
+        return symbol or Symbol(SymbolKind.DEFINITION, name, ERROR, self.definitions[name])
 
     def check_definition(self, definition: tree.Definition) -> tree.Definition:
         params, scope = [], {}
@@ -314,7 +322,7 @@ class Checker(Visitor):
         return definition.replace(params=tuple(params), body=body)
 
     def check_definition_signatures(self) -> None:
-        for override in self.resolved.overrides:
+        for override in self.resolved.own_overrides:  # the base's were held to its base
             if override.kind.table != "definitions":
                 continue
             old, new = override.replaces, self.resolved.definitions[override.name]
@@ -326,7 +334,7 @@ class Checker(Visitor):
                 self.definitions[override.name] = old  # the rest is checked against the original
 
     def check_definition_results(self) -> None:
-        for override in self.resolved.overrides:
+        for override in self.resolved.own_overrides:  # the base's were held to its base
             if override.kind.table != "definitions" or self.definitions[override.name] is override.replaces:
                 continue
             new_type = self.definition_type(override.name)

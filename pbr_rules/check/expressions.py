@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from .. import tree
 from ..errors import Code
 from ..visitor import Visitor
-from .scope import EnumValue, Scopes, Symbol, SymbolKind
+from .scope import EnumName, EnumValue, Scopes, Symbol, SymbolKind
 from .types import (BOOL, DATE, DURATION, ERROR, MONEY, NUMBER, ORDERED, PERCENT, WINDOW, T, ARITHMETIC,
                     arithmetic_hint, arithmetic_words, compare_hint, of_value)
 from ..words import article
@@ -88,7 +88,7 @@ class ExpressionChecker(Visitor):
                     Code.WRONG_INPUTS, f"`{node.name}` needs its inputs", node.span,
                     f"write `{node.name}({', '.join(p.name for p in definition.params)})`"))
             t = self.ctx.definition_type(node.name)
-            return self.typed(node, t, ref=Symbol(SymbolKind.DEFINITION, node.name, t, definition))
+            return self.typed(node, t, ref=self.ctx.definition_symbol(node.name))
         return self.enum_value(node, scopes, expected)
 
     def enum_value(self, node, scopes, expected):
@@ -114,10 +114,11 @@ class ExpressionChecker(Visitor):
         enums = self.ctx.enums
         if isinstance(node.base, tree.Name) and node.base.name in enums and self.lookup(node.base.name, scopes) is None:
             enum = enums[node.base.name]
+            base = node.base.replace(ref=EnumName(enum.name))
             if node.name not in enum.values:
                 return self.typed(node, self.error(Code.UNKNOWN_ENUM_VALUE, f"`{node.name}` is not a {enum.name} value",
-                                                   node.span, self.ctx.did_you_mean(node.name, enum.values)))
-            return self.typed(node, T("enum", enum.name), ref=EnumValue(enum.name, node.name))
+                                                   node.span, self.ctx.did_you_mean(node.name, enum.values)), base=base)
+            return self.typed(node, T("enum", enum.name), base=base, ref=EnumValue(enum.name, node.name))
         base = self.check(node.base, scopes)
         return self.typed(node, self.field_type(node, base), base=base)
 
@@ -179,7 +180,7 @@ class ExpressionChecker(Visitor):
             args.append(checked)
         args += [self.check(arg, scopes) for arg in node.args[len(definition.params):]]
         t = self.ctx.definition_type(node.name)
-        return self.typed(node, t, args=tuple(args), ref=Symbol(SymbolKind.DEFINITION, node.name, t, definition))
+        return self.typed(node, t, args=tuple(args), ref=self.ctx.definition_symbol(node.name))
 
     def builtin_call(self, node, scopes):
         if not node.args:
@@ -210,9 +211,15 @@ class ExpressionChecker(Visitor):
                 if item.name not in enum.values:
                     self.error(Code.UNKNOWN_ENUM_VALUE, f"`{item.name}` is not a {enum.name} value", item.span,
                                self.ctx.did_you_mean(item.name, enum.values))
-            return self.typed(node, T("set", expected.name))
-        enum = self.ctx.infer_enum([item.name for item in node.items], node.span)
-        return self.typed(node, T("set", enum) if enum else ERROR)
+            name = expected.name
+        else:
+            name = self.ctx.infer_enum([item.name for item in node.items], node.span)
+        if name is None:
+            return self.typed(node, ERROR)
+        values = self.ctx.enums[name].values
+        items = tuple(item.replace(type=T("enum", name), ref=EnumValue(name, item.name)) if item.name in values
+                      else item.replace(type=ERROR) for item in node.items)
+        return self.typed(node, T("set", name), items=items)
 
     def visit_MapLiteral(self, node, scopes, expected):
         return self.typed(node, self.error(Code.NOT_WRITTEN_OUT, "a table of values can only be a parameter's value",

@@ -49,6 +49,13 @@ class EnumValue:
     value: str
 
 
+@attrs.frozen(slots=True)
+class EnumName:
+    """The name of an enum itself, as in `setting.treatment`."""
+
+    enum: str
+
+
 class Scopes:
     """Nested scopes of an outcome or definition: each a dict of name -> Symbol, innermost last.
     ``named_later`` holds the names an outcome binds further down (name -> line), so that a

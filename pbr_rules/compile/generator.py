@@ -13,7 +13,7 @@ also records each binding and each rule tried.
 from __future__ import annotations
 
 from .. import runtime, tree
-from ..analyse import UnknownValues
+from ..analyse import Truth, UnknownValues
 from ..check import CheckedRuleset
 from ..check.constants import NOT_CONSTANT, ConstantFolder
 from ..check.scope import EnumValue, SymbolKind
@@ -150,7 +150,7 @@ class Generator(Visitor):
             return True
         condition = self.ex(rule.when)
         # the date and the reasons are computed only once the condition holds: what it tells holds there
-        with self.analysis.knowing(self.analysis.facts(rule.when, "t")):
+        with self.analysis.knowing(self.analysis.facts(rule.when, Truth.TRUE)):
             reasons = self.reasons(rule)
             at = self.ex(rule.at) if rule.at is not None else "None"
             at_known = rule.at is not None and self.analysis.never_unknown(rule.at)
@@ -161,7 +161,7 @@ class Generator(Visitor):
         certain = self.analysis.never_unknown(rule.when)
         self.out.emit(1, f"if {condition}:" if certain and not self.trace else f"if ({condition}) is True:")
         if rule.kind in (RuleKind.NOT_APPLICABLE, RuleKind.PENDING):
-            self.analysis.learn(self.analysis.facts(rule.when, "nt"))
+            self.analysis.learn(self.analysis.facts(rule.when, Truth.NOT_TRUE))
         if rule.kind.dated:
             self.decision(rule, at, at_known, reasons)
         elif rule.kind is RuleKind.PENDING:
@@ -323,7 +323,7 @@ class Generator(Visitor):
         op = node.op
         left = self.ex(node.left, iterable)
         # the right side runs only when the left did not decide: what that tells us holds there
-        with self.analysis.knowing(self.analysis.facts(node.left, "nf" if op is Op.AND else "nt")):
+        with self.analysis.knowing(self.analysis.facts(node.left, Truth.NOT_FALSE if op is Op.AND else Truth.NOT_TRUE)):
             right = self.ex(node.right, iterable)
             right_known = self.known(node.right)
         a, b = self.temp(), self.temp()

@@ -32,7 +32,8 @@ class CodeWriter:
 
     def const(self, value) -> str:
         """The code of a constant: ``K[i]``, one entry per distinct (hashable) value."""
-        key = (type(value), value) if _hashable(value) else None
+        # str(value) too: `1 year` and `12 months` are equal lengths, but are shown as written
+        key = (type(value), value, str(value)) if _hashable(value) else None
         if key is not None and key in self._constant_index:
             return f"K[{self._constant_index[key]}]"
         self.constants.append(value)

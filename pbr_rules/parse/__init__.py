@@ -18,6 +18,7 @@ from ..errors import Code, RulesetError, RulesetSyntaxError, Span, raise_all
 from .builder import Builder
 from .grammar import parser
 from .syntax_errors import syntax_error
+from .text import SourceText
 
 MAX_SYNTAX_ERRORS = 20
 _DECLARATION_START = re.compile(
@@ -62,8 +63,9 @@ def _all_syntax_errors(first: UnexpectedInput, text: str, lines: list[str], path
     """The first error, then those found by parsing again from each next declaration."""
     errors = [syntax_error(first, text, lines, path)]
     after_line = errors[0].span.line
+    source = SourceText(text)
     while len(errors) < MAX_SYNTAX_ERRORS:
-        resume = _next_declaration(text, after_line)
+        resume = _next_declaration(source, after_line)
         if resume is None:
             break
         # blank out what came before, keeping the line breaks, so that positions stay true
@@ -81,16 +83,20 @@ def _all_syntax_errors(first: UnexpectedInput, text: str, lines: list[str], path
     return errors
 
 
-def _next_declaration(text: str, after_line: int) -> int | None:
-    """The offset of the first line after ``after_line`` that starts a declaration."""
+def _next_declaration(source: SourceText, after_line: int) -> int | None:
+    """The offset of the first line after ``after_line`` that starts a declaration (a line of a
+    multi-line description that happens to begin with `record` does not)."""
+    text = source.text
     offset = 0
     for _ in range(after_line):
         offset = text.find("\n", offset)
         if offset < 0:
             return None
         offset += 1
-    match = _DECLARATION_START.search(text, offset)
-    return match.start() if match else None
+    for match in _DECLARATION_START.finditer(text, offset):
+        if not source.in_text_or_comment(match.start()):
+            return match.start()
+    return None
 
 
 @functools.lru_cache(maxsize=4096)

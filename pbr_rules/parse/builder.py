@@ -88,10 +88,11 @@ class Builder(Transformer):
         try:
             return datetime.date.fromisoformat(str(token))
         except ValueError:
+            span = self._tspan(token)  # in the file, also inside a reason's {placeholder}
             return self._fail(RulesetSyntaxError(
-                f"{token} is not a real date", code=Code.NOT_A_DATE, span=token_span(token, self.path),
+                f"{token} is not a real date", code=Code.NOT_A_DATE, span=span,
                 hint="dates are written YYYY-MM-DD, for example 2013-02-28",
-                source_line=self.lines[token.line - 1]), datetime.date.min)
+                source_line=self.lines[span.line - 1]), datetime.date.min)
 
     # ---- file structure ---------------------------------------------------------------------
     def start(self, meta, children):
@@ -487,10 +488,11 @@ class Builder(Transformer):
     def duration(self, meta, children):
         amount, unit = children
         if "." in str(amount):
+            span = self._tspan(amount)
             return self._fail(RulesetSyntaxError(
                 f"{amount} {unit}: a length of time is a whole number of {unit}", code=Code.FRACTIONAL_LENGTH,
-                span=self._tspan(amount), source_line=self.lines[amount.line - 1],
-                hint=f"write a whole number, or a smaller unit: `{_smaller(str(amount), str(unit))}`"),
+                span=span, source_line=self.lines[span.line - 1],
+                hint=f"write a whole number, or a smaller unit: {_smaller(str(amount), str(unit))}"),
                 self._literal(Duration(), meta))
         return self._literal(Duration.written(int(str(amount)), str(unit)), meta)
 
@@ -559,7 +561,7 @@ def _smaller(amount: str, unit: str) -> str:
     """`1.5 years` -> `18 months`, `2.5 weeks` -> `17 days`, ... (rounded to the unit below)."""
     below = {"year": ("months", 12), "month": ("days", 30), "week": ("days", 7), "day": ("days", 1)}
     name, factor = below[unit.rstrip("s")]
-    return f"{round(Decimal(amount) * factor)} {name}" + (" (about)" if unit.startswith("month") else "")
+    return f"`{round(Decimal(amount) * factor)} {name}`" + (" (about)" if unit.startswith("month") else "")
 
 
 def _flatten(declarations) -> tuple:

@@ -16,6 +16,7 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 
 from ..errors import Code, RulesetSyntaxError, Span
 from .grammar import parser
+from .text import SourceText
 
 _TERMINAL_WORDS = {
     "NAME": "a name", "STRING": 'a quoted text ("...")', "DATE": "a date (YYYY-MM-DD)",
@@ -41,6 +42,7 @@ class Mistake:
     examples: tuple
     after: bool = False
     same_line: str | None = None
+    same_token: bool = False  # applies only when the unexpected token is the examples' own
 
 
 MISTAKES = (
@@ -73,7 +75,8 @@ MISTAKES = (
             ('ruleset a version 1.0.0 parameter x = 1 because "r"',
              'ruleset a version 1.0.0 parameter x = 1 "doc" because "r"',
              'ruleset a version 1.0.0 define x = 1 because "r"',
-             'ruleset a version 1.0.0 outcome o "t" because "r"')),
+             'ruleset a version 1.0.0 outcome o "t" because "r"'),
+            same_token=True),
     Mistake(Code.MISSING_EXPECTED_DATE, "an expected decision needs its date: write `achieved on DATE` or "
             "`not achieved on DATE`",
             ('ruleset a version 1.0.0 example "t" client {} as of 2013-01-01 expect o achieved',
@@ -104,7 +107,7 @@ def syntax_error(error: UnexpectedInput, text: str, lines: list[str], path: str)
         else:
             message = f"unexpected {str(token)!r}"
         expected = error.accepts or error.expected
-    previous = _previous_end(error)
+    previous = _previous_end(error, text)
     later_line = previous is None or previous[0] < line or _token_type(error) == "$END"
     mistake = _common_mistake(error)
     where = _expected_hint(expected, short=True)  # the message already says what to do
@@ -151,17 +154,13 @@ def _position(error, lines) -> tuple[int, int]:
     return line, column
 
 
-def _previous_end(error) -> tuple[int, int] | None:
-    """(line, column) just after the last symbol the parser took before the error."""
-    state = getattr(getattr(error, "interactive_parser", None), "parser_state", None)
-    stack = getattr(state, "value_stack", None)
-    if not stack:
-        return None
-    last = stack[-1]
-    meta = getattr(last, "meta", None)
-    end_line = getattr(last, "end_line", None) or getattr(meta, "end_line", None)
-    end_column = getattr(last, "end_column", None) or getattr(meta, "end_column", None)
-    return (end_line, end_column) if end_line and end_column else None
+def _previous_end(error, text: str) -> tuple[int, int] | None:
+    """(line, column) just after the last thing written before the unexpected token."""
+    token = getattr(error, "token", None)
+    offset = getattr(token, "start_pos", None)
+    if offset is None or getattr(token, "type", None) == "$END":
+        offset = len(text)
+    return SourceText(text).end_before(offset)
 
 
 def _token_type(error) -> str:
@@ -239,6 +238,7 @@ def _common_mistake(error) -> Mistake | None:
     token_type = _token_type(error)
     accepted = frozenset(_accepted(error))
     candidates = [(sig_token != token_type, index, mistake) for index, (position, accepts, sig_token, mistake)
-                  in enumerate(_mistake_signatures()) if position == state.position and accepts == accepted]
+                  in enumerate(_mistake_signatures()) if position == state.position and accepts == accepted
+                  and (sig_token == token_type or not mistake.same_token)]
     candidates.sort()  # an example with the same unexpected token first
     return candidates[0][2] if candidates else None
