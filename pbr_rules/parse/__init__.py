@@ -11,10 +11,10 @@ import functools
 import re
 from pathlib import Path
 
-from lark.exceptions import UnexpectedInput, VisitError
+from lark.exceptions import UnexpectedInput
 
 from .. import tree
-from ..errors import Code, RulesetError, RulesetSyntaxError, Span, raise_all
+from ..errors import Code, RulesetSyntaxError, Span, raise_all
 from .builder import Builder
 from .grammar import parser
 from .syntax_errors import syntax_error
@@ -33,12 +33,7 @@ def parse_text(text: str, path: str = "<string>") -> tree.Module:
     except UnexpectedInput as error:
         raise_all(_all_syntax_errors(error, text, lines, path))
     builder = Builder(path, lines, _placeholder_tree)
-    try:
-        module = builder.transform(parsed)
-    except VisitError as error:
-        if isinstance(error.orig_exc, RulesetError):
-            raise error.orig_exc from None
-        raise
+    module = builder.transform(parsed)
     raise_all(builder.problems)
     return module.replace(path=path, source="\n".join(lines))
 

@@ -1,7 +1,9 @@
 """Lark's parse tree to the ruleset's syntax tree (``tree``): one method per grammar rule.
 
-A grammar rule without a method here is refused (``__default__``), never passed on as a raw Lark
-tree; ``tests/test_architecture.py`` also checks that every rule of the grammar has one.
+The walk is Lark's ``Transformer`` in miniature (bottom up; a method gets the rule's position
+and its built children), written here because Lark's ``v_args`` wrapper costs more than building
+the node itself. A grammar rule without a method is refused (``__default__``), never passed on as
+a raw Lark tree; ``tests/test_architecture.py`` also checks that every rule has one.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import json
 import re
 from decimal import Decimal
 
-from lark import Token, Transformer, v_args
+from lark import Token, Tree
 
 from .. import tree
 from ..errors import Code, InternalError, RulesetSyntaxError, Span
@@ -43,11 +45,9 @@ _EXPECTED_STATUS = {"expect_achieved": tree.Status.ACHIEVED, "expect_not_achieve
                     "expect_pending": tree.Status.PENDING, "expect_not_applicable": tree.Status.NOT_APPLICABLE}
 
 
-@v_args(meta=True)
-class Builder(Transformer):
+class Builder:
     def __init__(self, path: str, lines: list[str], parse_placeholder, offset: tuple[int, int] | None = None,
                  problems: list | None = None):
-        super().__init__()
         self.path = path
         self.lines = lines
         self.parse_placeholder = parse_placeholder  # text -> Lark tree of an expression
@@ -59,6 +59,14 @@ class Builder(Transformer):
         """Note a mistake and go on with a stand-in value, to find the next mistakes too."""
         self.problems.append(error)
         return stand_in
+
+    def transform(self, parsed: Tree):
+        """The node (or part of one) that a Lark tree stands for, its children built first."""
+        children = [self.transform(child) if isinstance(child, Tree) else child for child in parsed.children]
+        method = getattr(self, parsed.data, None)
+        if method is None:
+            return self.__default__(parsed.data, children, parsed.meta)
+        return method(parsed.meta, children)
 
     def __default__(self, data, children, meta):
         raise InternalError(f"the parser built a `{data}` and the tree builder has no method for it",
