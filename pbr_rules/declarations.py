@@ -72,11 +72,6 @@ def kind_of(declaration) -> DeclarationKind:
                             hint=str(getattr(declaration, "span", ""))) from None
 
 
-def filed_in(table: str) -> DeclarationKind:
-    """The kind whose declarations make up a table (not an extension of it)."""
-    return next(k for k in KINDS if k.table == table and k.inheritance is not Inheritance.EXTENDS)
-
-
 def sharing(kind: DeclarationKind) -> list[DeclarationKind]:
     """The other kinds whose names a declaration of this kind must not take."""
     if kind.namespace is None:

@@ -13,6 +13,7 @@ from pathlib import Path
 import attrs
 
 from . import tree
+from .tree import Status
 from .errors import DataError, PbrError
 from .evaluate import ClientResult, Ruleset
 
@@ -91,7 +92,7 @@ def run_examples(ruleset: Ruleset) -> ExampleReport:
 
 
 def _describe(status: str, date, due) -> str:
-    words = status.replace("_", " ")
+    words = Status(status).words
     if status in ("achieved", "not_achieved"):
         return f"{words} on {date}"
     if status == "pending":

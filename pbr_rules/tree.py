@@ -495,10 +495,6 @@ class Outcome(Declaration):
     def unit_var(self) -> Optional[str]:
         return self.classification.unit_var if self.classification else None
 
-    @property
-    def per_client(self) -> bool:
-        return self.unit_type in (None, "client")
-
 
 # ---- examples ------------------------------------------------------------------------------------
 @node

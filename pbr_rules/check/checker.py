@@ -111,10 +111,6 @@ class Checker(Visitor):
         self.problems.add(code, message, span, hint)
         return ERROR
 
-    @staticmethod
-    def did_you_mean(name, candidates):
-        return did_you_mean(name, candidates)
-
     def text_of(self, node) -> str:
         """The expression as written, for messages: `6 months`, `e.end` (one line only)."""
         span = getattr(node, "span", None)

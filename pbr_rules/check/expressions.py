@@ -17,7 +17,7 @@ from ..visitor import Visitor
 from .scope import EnumName, EnumValue, Scopes, Symbol, SymbolKind
 from .types import (BOOL, DATE, DURATION, ERROR, MONEY, NUMBER, ORDERED, PERCENT, WINDOW, T, ARITHMETIC,
                     arithmetic_hint, arithmetic_words, compare_hint, of_value)
-from ..words import article
+from ..words import article, did_you_mean
 
 if TYPE_CHECKING:
     from .checker import Checker
@@ -100,7 +100,7 @@ class ExpressionChecker(Visitor):
             candidates = list(enum.values) if enum else []
             return self.typed(node, self.error(
                 Code.UNKNOWN_ENUM_VALUE, f"`{node.name}` is not a {expected.name} value", node.span,
-                self.ctx.did_you_mean(node.name, candidates + self.visible_names(scopes))
+                did_you_mean(node.name, candidates + self.visible_names(scopes))
                 or (f"the {expected.name} values are: " + ", ".join(candidates))))
         owners = [e.name for e in enums.values() if node.name in e.values]
         if len(owners) == 1:
@@ -108,7 +108,7 @@ class ExpressionChecker(Visitor):
         enum_values = [v for e in enums.values() for v in e.values]
         return self.typed(node, self.error(Code.UNKNOWN_NAME, f"unknown name `{node.name}`", node.span,
                                            scopes.later_hint(node.name)
-                                           or self.ctx.did_you_mean(node.name, self.visible_names(scopes) + enum_values)))
+                                           or did_you_mean(node.name, self.visible_names(scopes) + enum_values)))
 
     def visit_Attr(self, node, scopes, expected):
         enums = self.ctx.enums
@@ -117,7 +117,7 @@ class ExpressionChecker(Visitor):
             base = node.base.replace(ref=EnumName(enum.name))
             if node.name not in enum.values:
                 return self.typed(node, self.error(Code.UNKNOWN_ENUM_VALUE, f"`{node.name}` is not a {enum.name} value",
-                                                   node.span, self.ctx.did_you_mean(node.name, enum.values)), base=base)
+                                                   node.span, did_you_mean(node.name, enum.values)), base=base)
             return self.typed(node, T("enum", enum.name), base=base, ref=EnumValue(enum.name, node.name))
         base = self.check(node.base, scopes)
         return self.typed(node, self.field_type(node, base), base=base)
@@ -130,7 +130,7 @@ class ExpressionChecker(Visitor):
             fields = self.ctx.field_types.get(t.name, {})
             if node.name not in fields:
                 return self.error(Code.UNKNOWN_FIELD, f"{article(t.name)} {t.name} record has no field `{node.name}`",
-                                  node.span, self.ctx.did_you_mean(node.name, fields))
+                                  node.span, did_you_mean(node.name, fields))
             return fields[node.name]
         if t.kind == "window":
             if node.name in ("start", "end"):
@@ -166,7 +166,7 @@ class ExpressionChecker(Visitor):
                     f"write `{node.name}` without brackets"))
             return self.typed(node, self.error(
                 Code.UNKNOWN_NAME, f"unknown definition `{node.name}`", node.span,
-                self.ctx.did_you_mean(node.name, list(self.ctx.definitions) + list(BUILTIN_FUNCTIONS))))
+                did_you_mean(node.name, list(self.ctx.definitions) + list(BUILTIN_FUNCTIONS))))
         if len(node.args) != len(definition.params):
             wanted = ", ".join(p.name for p in definition.params) or "no inputs"
             self.error(Code.WRONG_INPUTS, f"`{node.name}` takes {len(definition.params)} input(s) ({wanted}), "
@@ -198,7 +198,7 @@ class ExpressionChecker(Visitor):
         if symbol is None:
             return self.typed(node, self.error(
                 Code.UNKNOWN_NAME, f"`{node.name} as of ...`: there is no parameter `{node.name}`", node.span,
-                self.ctx.did_you_mean(node.name, self.ctx.parameter_names())))
+                did_you_mean(node.name, self.ctx.parameter_names())))
         date = self.check(node.date, scopes)
         if date.type not in (DATE, ERROR):
             self.error(Code.TYPE_MISMATCH, f"`as of` needs a date, but this is {self.shown(date)}", node.date.span)
@@ -210,7 +210,7 @@ class ExpressionChecker(Visitor):
             for item in node.items:
                 if item.name not in enum.values:
                     self.error(Code.UNKNOWN_ENUM_VALUE, f"`{item.name}` is not a {enum.name} value", item.span,
-                               self.ctx.did_you_mean(item.name, enum.values))
+                               did_you_mean(item.name, enum.values))
             name = expected.name
         else:
             name = self.ctx.infer_enum([item.name for item in node.items], node.span)
@@ -396,7 +396,7 @@ class ExpressionChecker(Visitor):
         window = self.lookup(name.name, scopes)
         if window is None or window.type != WINDOW:
             self.error(Code.BAD_WINDOW, f"`within {name.name}`: `{name.name}` is not a time window", name.span,
-                       scopes.later_hint(name.name) or self.ctx.did_you_mean(name.name, scopes.windows())
+                       scopes.later_hint(name.name) or did_you_mean(name.name, scopes.windows())
                        or "declare one with `window NAME = after DATE for LENGTH`")
             checked = self.typed(name, ERROR)
         else:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from .. import tree
 from ..errors import Code
 from ..visitor import Visitor
+from ..words import did_you_mean
 from .constants import ConstantFolder
 from .scope import Scopes, Symbol, SymbolKind
 from .types import DATE, DURATION, ERROR, NUMBER, WINDOW, T
@@ -67,7 +68,7 @@ class OutcomeChecker(Visitor):
         domains = self.ctx.resolved.domains
         if classification.domain not in domains:
             self.error(Code.UNKNOWN_DOMAIN, f"there is no domain `{classification.domain}`",
-                       classification.domain_span, self.ctx.did_you_mean(classification.domain, domains)
+                       classification.domain_span, did_you_mean(classification.domain, domains)
                        or (f"the domains are: {', '.join(domains)}" if domains
                            else 'declare the domains with `domains NAME "title", ...`'))
         if classification.unit_type == "client":
@@ -83,7 +84,7 @@ class OutcomeChecker(Visitor):
         lists = self.ctx.record_checker.lists_by_record.get(record, [])
         if record not in self.ctx.records:
             self.error(Code.BAD_UNIT, f"`per {record} {outcome.unit_var}`: there is no record `{record}`",
-                       outcome.span, self.ctx.did_you_mean(record, self.ctx.records))
+                       outcome.span, did_you_mean(record, self.ctx.records))
         elif len(lists) != 1:
             self.error(Code.BAD_UNIT, f"`per {record}`: the client record must have exactly one list of {record} "
                        f"records (it has {len(lists)})", outcome.span)

@@ -12,6 +12,7 @@ from .. import tree
 from ..errors import Code
 from ..schema import FieldInfo, RecordInfo, Schema
 from ..tree import Scalar
+from ..words import did_you_mean
 from .types import DATE, DURATION, ERROR, T, of_field
 
 if TYPE_CHECKING:
@@ -59,10 +60,10 @@ class RecordChecker:
         enums, records = self.ctx.enums, self.ctx.resolved.records
         if kind in (Scalar.SET, Scalar.MAP) and name not in enums:
             return self.error(Code.UNKNOWN_TYPE, f"`{kind} of {name}`: there is no enum `{name}`", type_expr.span,
-                              self.ctx.did_you_mean(name, enums))
+                              did_you_mean(name, enums))
         if kind is Scalar.LIST and name not in records:
             return self.error(Code.UNKNOWN_TYPE, f"`list of {name}`: there is no record `{name}`", type_expr.span,
-                              self.ctx.did_you_mean(name, records))
+                              did_you_mean(name, records))
         if kind is Scalar.MAP:
             value = self.field_type(type_expr.value_type)
             if value.kind not in ("number", "error"):
@@ -72,7 +73,7 @@ class RecordChecker:
                 return self.error(Code.BAD_FIELD, f"a field cannot hold a single `{name}` record", type_expr.span,
                                   f"write `list of {name}`")
             return self.error(Code.UNKNOWN_TYPE, f"unknown type `{name}`", type_expr.span,
-                              self.ctx.did_you_mean(name, list(enums) + _TYPE_NAMES)
+                              did_you_mean(name, list(enums) + _TYPE_NAMES)
                               or "types are date, number, count, score, text, yes/no, an enum, `set of`, `list of`, `map of`")
         return of_field(kind, name)
 
@@ -110,7 +111,7 @@ class RecordChecker:
             if record.lagging_by not in self.ctx.resolved.parameters:
                 self.error(Code.BAD_LAG, f"`lagging by {record.lagging_by}`: there is no parameter "
                            f"`{record.lagging_by}`", record.span,
-                           self.ctx.did_you_mean(record.lagging_by, self.ctx.resolved.parameters))
+                           did_you_mean(record.lagging_by, self.ctx.resolved.parameters))
         for field in record.fields:
             if field.known_from:
                 self.require_date_field(info, field.known_from, field.span, "known from")
@@ -122,7 +123,7 @@ class RecordChecker:
         if t is None:
             dates = [field for field, t in self.field_types[info.name].items() if t == DATE]
             self.error(Code.BAD_DATE_FIELD, f"`{what} {name}`: record `{info.name}` has no field `{name}`", span,
-                       self.ctx.did_you_mean(name, info.fields)
+                       did_you_mean(name, info.fields)
                        or (f"its date fields are: {', '.join(dates)}" if dates else f"add `{name}: date` to it"))
         elif t != DATE:
             self.error(Code.BAD_DATE_FIELD, f"`{what} {name}`: `{name}` is {t.words()}, not a date", span)

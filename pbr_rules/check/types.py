@@ -83,7 +83,7 @@ def of_value(value) -> T:
     return ERROR
 
 
-def of_field(scalar: Scalar, of: str | None, value_scalar: Scalar | None = None) -> T:
+def of_field(scalar: Scalar, of: str | None) -> T:
     """The type of a record field of a kind (``of``: its enum or record)."""
     if scalar is Scalar.SET:
         return T("set", of)

@@ -59,7 +59,7 @@ def compile_ruleset(checked: CheckedRuleset, trace: bool = False) -> CompiledRul
         code = compile(source, filename, "exec")
     except SyntaxError as error:  # the generator produced bad Python: our bug, not the user's
         raise InternalError(f"generated code does not compile: {error.msg} at line {error.lineno}",
-                            hint=str(out.span_of_line(error.lineno or 1))) from None
+                            hint=str(out.line_spans[max((error.lineno or 1) - 1, 0)])) from None
     namespace = {"K": tuple(out.constants), "_rt": runtime, "_R": OutcomeResult, "_new": tuple.__new__,
                  "__builtins__": __builtins__,
                  # short names for the hottest helpers

@@ -61,11 +61,6 @@ class CodeWriter:
     def source(self) -> str:
         return "\n".join(self.lines) + "\n"
 
-    def span_of_line(self, lineno: int) -> Span | None:
-        if 0 < lineno <= len(self.line_spans):
-            return self.line_spans[lineno - 1]
-        return None
-
 
 def _hashable(value) -> bool:
     try:
