@@ -110,6 +110,9 @@ class Inliner(Visitor):
     def visit_IsTest(self, node, substitutions):
         return self.rebuilt(node, substitutions, "operand")
 
+    def visit_OutcomeRef(self, node, substitutions):
+        return self.rebuilt(node, substitutions, "unit")
+
     def visit_Quantifier(self, node, substitutions):
         return self.rebuilt(node, substitutions, "source", "condition")
 
@@ -248,7 +251,10 @@ class _NeverUnknown(Visitor):
         return True
 
     def visit_IsTest(self, node):
-        return True
+        return node.test.status is None  # an outcome's result is unknown while it is pending
+
+    def visit_OutcomeRef(self, node):
+        return node.unit is None or self.visit(node.unit)
 
     def visit_MapLiteral(self, node):
         return False
@@ -323,9 +329,11 @@ class _Facts(Visitor):
         return set()
 
     visit_Literal = visit_Name = visit_Attr = visit_Index = visit_ValueAsOf = nothing
-    visit_SetLiteral = visit_MapLiteral = visit_Quantifier = nothing
+    visit_SetLiteral = visit_MapLiteral = visit_Quantifier = visit_OutcomeRef = nothing
 
     def visit_IsTest(self, node, when):
+        if node.test.status is not None:
+            return set()
         keys = path_with_prefixes(node.operand)
         if node.test is tree.Test.UNKNOWN:
             return keys if when is Truth.FALSE else set()

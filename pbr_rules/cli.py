@@ -95,6 +95,8 @@ def _parser() -> argparse.ArgumentParser:
                      help="write rejected records here as JSON Lines (default: described on standard error)")
     sub.add_argument("--strict", action="store_true", help="exit with 2 if any client was set aside")
 
+    _pay_parser(command, ruleset_help)
+
     sub = command("explain", "Show how every result for one client was reached.", _explain)
     sub.add_argument("ruleset", metavar="RULESET", help=ruleset_help)
     sub.add_argument("--data", required=True, metavar="PATH", help="client records: JSON Lines, or a folder of CSV extracts")
@@ -108,6 +110,24 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_argument("--format", choices=["jsonl", "csv"], default="jsonl",
                      help="jsonl: one client per line (default); csv: a folder of CSV extracts at --out")
     return parser
+
+
+def _pay_parser(command, ruleset_help: str) -> None:
+    sub = command("pay", "Work out payment lines, statements and the cash-flow forecast as of a date.", _pay)
+    sub.add_argument("ruleset", metavar="RULESET", help=ruleset_help)
+    sub.add_argument("--data", required=True, metavar="PATH",
+                     help="client records: JSON Lines ('-': stdin), or a folder of CSV extracts")
+    sub.add_argument("--as-of", required=True, metavar="DATE", help="the payment date, YYYY-MM-DD")
+    sub.add_argument("--from", dest="from_date", metavar="DATE", help="show only lines dated on or after this day")
+    sub.add_argument("--to", dest="to_date", metavar="DATE", help="show only lines dated on or before this day")
+    sub.add_argument("--format", choices=["jsonl", "csv", "md", "html"], default="jsonl",
+                     help="jsonl and csv: one payment line each (default jsonl); md and html: statements per "
+                          "provider per quarter, spend against budgets and the cash-flow forecast")
+    sub.add_argument("--out", metavar="FILE", help="write here (default: standard output)")
+    sub.add_argument("--shadow", action="store_true", help='mark every output "shadow: not for payment"')
+    sub.add_argument("--errors", metavar="FILE",
+                     help="write rejected records here as JSON Lines (default: described on standard error)")
+    sub.add_argument("--strict", action="store_true", help="exit with 2 if any client was set aside")
 
 
 def _version() -> str:
@@ -200,39 +220,76 @@ def _open_out(path: str | None):
 CSV_COLUMNS = ["client", "ruleset", "as_of", "outcome", "unit", "status", "date", "due", "amount", "reasons"]
 
 
+def _read_data(stack: contextlib.ExitStack, ruleset, path: str, day):
+    """ClientResults and Rejecteds for every client in a JSON Lines file or a CSV folder."""
+    if Path(path).is_dir():
+        return ruleset.evaluate_folder(path, day)
+    data = stack.enter_context(_open_in(path))
+    return ruleset.evaluate_lines(data, day, source="<stdin>" if path == "-" else path)
+
+
+def _set_aside(items, error_out, counts: dict):
+    """The evaluated clients; each rejected one is reported (to --errors or standard error)."""
+    for item in items:
+        if isinstance(item, Rejected):
+            counts["rejected"] += 1
+            for error in item.errors:
+                if error_out is not None:
+                    error_out.write(json.dumps(error.to_json(), ensure_ascii=False) + "\n")
+                else:
+                    print(f"rejected: {error}", file=sys.stderr)
+        else:
+            counts["evaluated"] += 1
+            yield item
+
+
+def _summary(args, counts: dict, done: str) -> int:
+    rejected = counts["rejected"]
+    where = f" (see {args.errors})" if args.errors and rejected else ""
+    read = counts["evaluated"] + rejected
+    print(f"pbr: {read} client{'s' if read != 1 else ''} read: {counts['evaluated']} {done}, {rejected} set aside"
+          f"{where}", file=sys.stderr)
+    return EXIT_USAGE if (args.strict and rejected) else EXIT_OK
+
+
 def _evaluate(args) -> int:
     ruleset = load(args.ruleset, args.rulesets)
     day = as_date(args.as_of)
-    evaluated = rejected = 0
-    error_out = None
+    counts = {"evaluated": 0, "rejected": 0}
     with contextlib.ExitStack() as stack:
-        if Path(args.data).is_dir():
-            items = ruleset.evaluate_folder(args.data, day)
-        else:
-            data = stack.enter_context(_open_in(args.data))
-            items = ruleset.evaluate_lines(data, day, source="<stdin>" if args.data == "-" else args.data)
+        items = _read_data(stack, ruleset, args.data, day)
         out = stack.enter_context(_open_out(args.out))
-        if args.errors:
-            error_out = stack.enter_context(_open_out(args.errors))
+        error_out = stack.enter_context(_open_out(args.errors)) if args.errors else None
         writer = _writer(args.format, out)
-        for item in items:
-            if isinstance(item, Rejected):
-                rejected += 1
-                for error in item.errors:
-                    if error_out is not None:
-                        error_out.write(json.dumps(error.to_json(), ensure_ascii=False) + "\n")
-                    else:
-                        print(f"rejected: {error}", file=sys.stderr)
-            else:
-                evaluated += 1
-                writer(item)
+        for item in _set_aside(items, error_out, counts):
+            writer(item)
         if args.format == "table":
             writer(None)
-    where = f" (see {args.errors})" if args.errors and rejected else ""
-    read = evaluated + rejected
-    print(f"pbr: {read} client{'s' if read != 1 else ''} read: {evaluated} evaluated, {rejected} set aside{where}",
-          file=sys.stderr)
-    return EXIT_USAGE if (args.strict and rejected) else EXIT_OK
+    return _summary(args, counts, "evaluated")
+
+
+def _pay(args) -> int:
+    from .statements import render, write_csv
+    ruleset = load(args.ruleset, args.rulesets)
+    day = as_date(args.as_of)
+    from_date = as_date(args.from_date, "--from date") if args.from_date else None
+    to_date = as_date(args.to_date, "--to date") if args.to_date else None
+    if not ruleset.checked.payments.pays:
+        print(f"pbr: {ruleset.ref} has no tariffs or fees: nothing is paid", file=sys.stderr)
+    counts = {"evaluated": 0, "rejected": 0}
+    with contextlib.ExitStack() as stack:
+        items = _read_data(stack, ruleset, args.data, day)
+        error_out = stack.enter_context(_open_out(args.errors)) if args.errors else None
+        run = ruleset.pay_results(_set_aside(items, error_out, counts), day, from_date, to_date, args.shadow)
+        out = stack.enter_context(_open_out(args.out))
+        if args.format == "jsonl":
+            for data in run.to_json_lines():
+                out.write(json.dumps(data, ensure_ascii=False) + "\n")
+        elif args.format == "csv":
+            write_csv(run, out)
+        else:
+            out.write(render(run, args.format))
+    return _summary(args, counts, "paid")
 
 
 def _writer(fmt: str, out):

@@ -74,9 +74,18 @@ class Code(enum.Enum):
     CIRCULAR_DEFINITIONS = ("PBR506", "circular-definitions")
     BAD_WINDOW = ("PBR507", "bad-window")
     BAD_REASON = ("PBR508", "bad-reason")
+    BAD_OUTCOME_REFERENCE = ("PBR509", "bad-outcome-reference")
+    CIRCULAR_OUTCOMES = ("PBR510", "circular-outcomes")
     # examples
     EXAMPLE_FILE_MISSING = ("PBR601", "example-file-missing")
     EXAMPLE_CLIENT_INVALID = ("PBR602", "example-client-invalid")
+    # payments
+    BAD_TARIFF = ("PBR701", "bad-tariff")
+    BAD_SHARES = ("PBR702", "bad-shares")
+    OVER_LIMIT = ("PBR703", "over-limit")
+    BAD_PAYEE = ("PBR704", "bad-payee")
+    BAD_GATE = ("PBR705", "bad-gate")
+    BAD_PAYMENT = ("PBR706", "bad-payment")
 
     @property
     def number(self) -> str:

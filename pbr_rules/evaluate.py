@@ -20,6 +20,7 @@ from .data import ClientReader, SeenIds
 from .dates import parse_iso_date
 from .errors import DataError, InternalError, PbrError, UsageError
 from .extracts import ExtractReader, place_errors
+from .pay import ClientPayments, Ledger, PaymentRun, amounts_by_unit
 from .pipeline import ClientPipeline
 from .resolve import RulesetLibrary, resolve_file
 from .results import ClientResult, OutcomeResult, Rejected, TraceKind, TraceStep
@@ -48,6 +49,19 @@ class Ruleset:
         self.reader = ClientReader(checked.schema)
         self.pipeline = ClientPipeline(self.compiled.outcomes)
         self._traced: CompiledRuleset | None = None
+        schedule = checked.payments
+        self.payer = ClientPayments(schedule, self.compiled.functions, self.compiled.outcomes, checked.unit_lists,
+                                    self._key_texts(), self.reader.view) if schedule.pays else None
+
+    def _key_texts(self) -> dict:
+        """Each tariff's key as written (`client.complexity`), for the reason a line is held."""
+        texts = {}
+        for name, tariff in self.checked.payments.tariffs.items():
+            span = tariff.key.span if tariff.key is not None else None
+            lines = self.checked.resolved.sources.get(span.file) if span else None
+            if lines and span.line == span.end_line:
+                texts[name] = lines[span.line - 1][span.column - 1: span.end_column - 1]
+        return texts
 
     # ---- identity ---------------------------------------------------------------------------
     @property
@@ -137,9 +151,44 @@ class Ruleset:
         view = self.reader.view(client, as_of)
         try:
             rows = self.pipeline.run(self.compiled.evaluate_all(view, as_of))
+            if self.payer is not None:
+                return self._with_payments(client, view, as_of, rows)
         except Exception as error:  # a bug in pbr_rules; say which rule was running
             raise self._internal(error, client, self.compiled) from error
         return ClientResult(client["id"], self.ref, as_of, tuple(rows))
+
+    def _with_payments(self, client: dict, view: dict, as_of: datetime.date, rows: list) -> ClientResult:
+        """The result with each row's payable amount, and the client's payment lines."""
+        lines, forecast = self.payer.lines(client, view, as_of, rows)
+        amounts = amounts_by_unit(lines)
+        if amounts:
+            rows = [row._replace(amount=amounts.get((row.outcome, row.unit))) for row in rows]
+        return ClientResult(client["id"], self.ref, as_of, tuple(rows), tuple(lines), tuple(forecast))
+
+    # ---- payments -----------------------------------------------------------------------------
+    def pay(self, clients: Iterable[dict], as_of, from_date=None, to_date=None, shadow: bool = False,
+            errors: list | None = None) -> PaymentRun:
+        """Pay clients (dicts in the input format) as of a date: every payment line, settled
+        across clients (caps, reductions, floors), with the forecast and spend against budgets."""
+        return self.pay_results(self.evaluate_many(clients, as_of, errors), as_of, from_date, to_date, shadow)
+
+    def pay_results(self, results: Iterable, as_of, from_date=None, to_date=None, shadow: bool = False) -> PaymentRun:
+        """Settle the lines of evaluated clients (ClientResults; Rejected ones are kept aside)."""
+        day = as_date(as_of)
+        domains = {o.name: o.domain for o in self.compiled.outcomes}
+        ledger = Ledger(self.checked.payments, day, domains)
+        forecast, rejected = [], []
+        for result in results:
+            if isinstance(result, Rejected):
+                rejected.append(result)
+                continue
+            ledger.add(result.lines)
+            forecast.extend(result.forecast)
+        lines = ledger.settle()
+        forecast.sort(key=lambda e: (e.date, e.provider, e.client, e.item, e.unit or "", e.instalment or ""))
+        return PaymentRun(self.ref, day, tuple(lines), tuple(forecast), tuple(ledger.spend(lines)), tuple(rejected),
+                          shadow, as_date(from_date, "--from date") if from_date else None,
+                          as_date(to_date, "--to date") if to_date else None)
 
     def explain(self, client: dict, as_of) -> tuple[ClientResult, list]:
         """The result, and per outcome: its results and the trace of every binding and rule tried."""
@@ -159,9 +208,12 @@ class Ruleset:
                 current = traces[step.name] = []
             else:
                 current.append(step)
-        sections = [(outcome, [r for r in rows if r.outcome == outcome.name], traces[outcome.name])
+        result = ClientResult(prepared["id"], self.ref, day, tuple(rows))
+        if self.payer is not None:
+            result = self._with_payments(prepared, self.reader.view(prepared, day), day, rows)
+        sections = [(outcome, [r for r in result.rows if r.outcome == outcome.name], traces[outcome.name])
                     for outcome in self._traced.outcomes]
-        return ClientResult(prepared["id"], self.ref, day, tuple(rows)), sections
+        return result, sections
 
     def _internal(self, error: Exception, client: dict, compiled: CompiledRuleset) -> InternalError:
         """Name the ruleset line whose generated code failed (the compiler's line map)."""

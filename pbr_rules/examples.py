@@ -1,7 +1,8 @@
 """Run a ruleset's examples as tests (`pbr test`).
 
 An example is a client (inline, or by id from a JSON / JSON Lines file beside the ruleset), an
-as-of date, and the expected status and date of named outcomes.
+as-of date, and the expected status and date of named outcomes, and the payment lines expected
+for the client (paid alone, so caps and floors see only its lines).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from . import tree
 from .tree import Status
 from .errors import DataError, PbrError
 from .evaluate import ClientResult, Ruleset
+from .values import format_money
 
 
 @attrs.frozen(slots=True)
@@ -86,9 +88,44 @@ def run_examples(ruleset: Ruleset) -> ExampleReport:
         except PbrError as error:
             checks.append(ExampleCheck(example, None, False, error.message))
             continue
+        lines = None
         for expectation in example.expectations:
-            checks.append(_check(example, expectation, result))
+            if isinstance(expectation, tree.PaymentExpectation):
+                if lines is None:
+                    lines = ruleset.pay([client], example.as_of).lines
+                checks.append(_check_payment(example, expectation, lines))
+            else:
+                checks.append(_check(example, expectation, result))
     return ExampleReport(ruleset.ref, tuple(checks))
+
+
+def _line_words(line) -> str:
+    instalment = f" instalment {line.instalment}" if line.instalment else ""
+    date = line.date.isoformat() if line.date else "no date"
+    return f"{line.status} {format_money(line.paid)} on {date} to {line.provider}{instalment}"
+
+
+def _check_payment(example: tree.Example, expectation: tree.PaymentExpectation, lines) -> ExampleCheck:
+    label = "payment " + expectation.item + (f" for {expectation.unit}" if expectation.unit else "") + (
+        f" instalment {expectation.instalment}" if expectation.instalment else "")
+    candidates = [line for line in lines if line.item == expectation.item
+                  and (expectation.unit is None or line.unit == expectation.unit)
+                  and (expectation.instalment is None
+                       or (line.instalment or "1/1").split("/")[0] == str(expectation.instalment))]
+    if expectation.held:
+        matched = [line for line in candidates if line.status == "held"]
+        want = "held"
+    else:
+        matched = [line for line in candidates if line.status != "held" and line.paid == expectation.amount
+                   and line.date == expectation.date
+                   and (expectation.provider is None or line.provider == expectation.provider)]
+        want = f"{format_money(expectation.amount)} paid on {expectation.date}" + (
+            f" to {expectation.provider}" if expectation.provider else "")
+    if matched:
+        return ExampleCheck(example, expectation, True, f"{label}: {_line_words(matched[0])}")
+    got = "; ".join(_line_words(line) for line in candidates) or "no such line"
+    reasons = " ".join(r for line in candidates for r in line.reasons)
+    return ExampleCheck(example, expectation, False, f"{label}: expected {want}, got {got}. {reasons}".rstrip())
 
 
 def _describe(status: str, date, due) -> str:

@@ -48,6 +48,9 @@ class ClientResult:
     ruleset: str
     as_of: datetime.date
     rows: tuple  # of OutcomeResult
+    # the client's payment lines up to the as-of date, and what may fall due later (``pay``)
+    lines: tuple = attrs.field(default=(), eq=False, repr=False)
+    forecast: tuple = attrs.field(default=(), eq=False, repr=False)
 
     @property
     def results(self) -> tuple:

@@ -151,6 +151,18 @@ def every_within(values, is_closed):
     return result
 
 
+def has_status(result, status):
+    """Another outcome's result asked about: unknown while it is pending (or has no unit)."""
+    if result is None or result[2] == "pending":
+        return None
+    return result[2] == status
+
+
+def result_date(result):
+    """The date another outcome was achieved or failed; unknown while it is pending."""
+    return None if result is None else result[3]
+
+
 def field(record, name):
     return None if record is None else record[name]
 

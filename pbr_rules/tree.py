@@ -85,6 +85,38 @@ class Test(enum.StrEnum):
     UNKNOWN = "unknown"
     TRUE = "true"
     FALSE = "false"
+    # of another outcome's result: unknown while it is pending
+    ACHIEVED = "achieved"
+    NOT_ACHIEVED = "not_achieved"
+    NOT_APPLICABLE = "not_applicable"
+
+    @property
+    def status(self) -> Optional["Status"]:
+        """The status an outcome test asks about; None for the tests of plain values."""
+        return Status(self.value) if self in (Test.ACHIEVED, Test.NOT_ACHIEVED, Test.NOT_APPLICABLE) else None
+
+    @property
+    def words(self) -> str:
+        return self.value.replace("_", " ")
+
+
+class Period(enum.StrEnum):
+    """A payment period: caps, floors and volume reductions count within one."""
+
+    MONTH = "month"
+    QUARTER = "quarter"
+    YEAR = "year"
+    CONTRACT_YEAR = "contract year"
+
+
+class CapOrderKey(enum.StrEnum):
+    """What a cap orders the lines it admits by: together, a total order."""
+
+    DATE = "date"
+    CLIENT = "client"        # the client id, as text
+    OUTCOME = "outcome"      # in the ruleset's order
+    UNIT = "unit"            # in input order
+    INSTALMENT = "instalment"
 
 
 class UnaryOp(enum.StrEnum):
@@ -323,6 +355,15 @@ class Quantifier(Expr):
 
 
 @node
+class OutcomeRef(Expr):
+    """Another outcome's result for a unit (`abstinence(e)`) or for the client (`hep_b_course`).
+    Written like a call or a name; the checker tells it from a definition by its name."""
+
+    outcome: str
+    unit: Optional[Expr]
+
+
+@node
 class Template(Part):
     """A reason text with ``{expression}`` placeholders: parts are str or Expr."""
 
@@ -496,7 +537,191 @@ class Outcome(Declaration):
         return self.classification.unit_var if self.classification else None
 
 
+# ---- payments ------------------------------------------------------------------------------------
+@node
+class PaymentDeclaration(Declaration):
+    """A part of the payment schedule: a family of its own, walked by the payment checker."""
+
+
+@node
+class ContractDecl(PaymentDeclaration):
+    """`contract from DATE`: no payment line is dated before it."""
+
+    start: datetime.date
+    doc: Optional[str]
+    override_reason: Optional[str]
+    name: str = "contract"
+
+
+@node
+class PayeeChoice(Part):
+    provider: Expr
+    when: Optional[Expr]
+
+
+@node
+class PayeeDecl(PaymentDeclaration):
+    """`paid to unit.provider, client.provider, "unassigned"`: the first choice whose condition
+    holds and whose value is known. ``unit`` is the paid unit (an episode, or the client)."""
+
+    choices: tuple  # tuple[PayeeChoice]
+    doc: Optional[str]
+    override_reason: Optional[str]
+    name: str = "paid to"
+    unit_binding: object = annotation()
+
+
+@node
+class TariffEntry(Part):
+    key: str
+    amount: Decimal
+
+
+@node
+class Instalment(Part):
+    share: Decimal   # a fraction: 0.25 for 25%
+    at: Expr
+
+
+@node
+class TariffDecl(PaymentDeclaration):
+    """What an outcome pays: one amount, or a table by an enum-valued expression (complexity);
+    optionally in instalments, the rest paid on achievement."""
+
+    name: str                    # the outcome
+    amount: Optional[Decimal]    # a flat tariff
+    key: Optional[Expr]          # `by client.complexity`
+    entries: tuple               # tuple[TariffEntry]
+    instalments: tuple           # tuple[Instalment]
+    illustrative: bool
+    doc: Optional[str]
+    override_reason: Optional[str]
+    unit_binding: object = annotation()
+
+
+@node
+class FeeDecl(PaymentDeclaration):
+    """`fee attachment_fee £120.00 per episode e on e.start when ...`: paid for every unit."""
+
+    name: str
+    amount: Decimal
+    unit_type: str
+    unit_var: Optional[str]
+    on: Expr
+    when: Optional[Expr]
+    illustrative: bool
+    doc: Optional[str]
+    override_reason: Optional[str]
+    unit_binding: object = annotation()
+
+
+@node
+class SplitShare(Part):
+    provider: str
+    share: Decimal
+
+
+@node
+class SplitDecl(PaymentDeclaration):
+    """`split planned_exit between "A" 60%, "B" 40%`: co-dependent providers share an outcome."""
+
+    name: str                    # the outcome
+    shares: tuple                # tuple[SplitShare]
+    illustrative: bool
+    doc: Optional[str]
+    override_reason: Optional[str]
+
+
+@node
+class CapDecl(PaymentDeclaration):
+    name: str
+    amount: Decimal
+    period: Period
+    order: tuple                 # tuple[CapOrderKey]; empty: the default order
+    illustrative: bool
+    doc: Optional[str]
+    override_reason: Optional[str]
+
+
+@node
+class ReduceDecl(PaymentDeclaration):
+    """`reduce NAME to 50% above 100 clients per provider per quarter`."""
+
+    name: str
+    rate: Decimal
+    clients: int
+    period: Period
+    illustrative: bool
+    doc: Optional[str]
+    override_reason: Optional[str]
+
+
+@node
+class FloorDecl(PaymentDeclaration):
+    name: str
+    amount: Decimal
+    period: Period
+    with_fee: Optional[str]      # only providers paid this fee in the period
+    illustrative: bool
+    doc: Optional[str]
+    override_reason: Optional[str]
+
+
+@node
+class GateDecl(PaymentDeclaration):
+    """`gate NAME on O1, O2 until G1, G2`: O1 and O2 are paid only once G1 and G2 are each
+    achieved or not applicable, for the same unit (or the client)."""
+
+    name: str
+    outcomes: tuple              # tuple[str]
+    until: tuple                 # tuple[str]
+    doc: Optional[str]
+    override_reason: Optional[str]
+
+
+@node
+class BudgetShare(Part):
+    outcome: str
+    share: Decimal
+
+
+@node
+class BudgetDecl(PaymentDeclaration):
+    name: str
+    amount: Decimal
+    domain: str
+    shares: tuple                # tuple[BudgetShare]
+    illustrative: bool
+    doc: Optional[str]
+    override_reason: Optional[str]
+
+
+@node
+class LimitDecl(PaymentDeclaration):
+    """`limit reliable_improvement to 20% of drugs`: no budget may give the outcome more."""
+
+    name: str                    # the outcome
+    share: Decimal
+    domain: str
+    doc: Optional[str]
+    override_reason: Optional[str]
+
+
 # ---- examples ------------------------------------------------------------------------------------
+@node
+class PaymentExpectation(Part):
+    """`expect paid planned_exit for E1 £400.00 on 2012-11-30 to "P1"`, or `expect held ...`."""
+
+    item: str
+    unit: Optional[str]
+    instalment: Optional[int]
+    held: bool
+    amount: Optional[Decimal]
+    date: Optional[datetime.date]
+    provider: Optional[str]
+    item_span: Span = attrs.field(eq=False, repr=False)
+
+
 @node
 class Expectation(Part):
     outcome: str
@@ -542,7 +767,7 @@ class Module(Part):
     source: str = attrs.field(repr=False, eq=False)
 
 
-FAMILIES = (Expr, Statement, Declaration, Part)
+FAMILIES = (Expr, Statement, Declaration, Part, PaymentDeclaration)
 
 
 def node_classes(family: type) -> list[type]:
@@ -553,7 +778,7 @@ def node_classes(family: type) -> list[type]:
         cls = pending.pop(0)
         # attrs' slotted classes replace the class first defined, which may linger a while
         current = getattr(sys.modules[cls.__module__], cls.__name__, None)
-        if current is cls and cls not in found:
+        if current is cls and cls not in found and cls not in FAMILIES:  # a family within a family
             found.append(cls)
         pending.extend(cls.__subclasses__())
     return found

@@ -55,7 +55,7 @@ def test_unknown_ruleset_is_a_usage_error(capsys):
 def test_test_runs_every_shipped_example(capsys):
     code, out, _ = run(capsys, "test")
     assert code == 0
-    assert out.splitlines()[-1] == "90 passed, 0 failed"
+    assert out.splitlines()[-1] == "107 passed, 0 failed"
 
 
 def test_evaluate_jsonl_sets_bad_clients_aside(capsys, data, tmp_path):

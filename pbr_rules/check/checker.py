@@ -27,6 +27,7 @@ from .constants import NOT_CONSTANT, ConstantFolder
 from .expressions import ExpressionChecker
 from .records import RecordChecker
 from .outcomes import OutcomeChecker
+from .payments import PaymentChecker, PaymentSchedule
 from .scope import Scopes, Symbol, SymbolKind
 from .types import ERROR, NUMBER, PRIMITIVE_INPUT_TYPES, T, of_value
 
@@ -48,6 +49,7 @@ class CheckedRuleset:
     outcomes: dict                # name -> checked tree.Outcome, in the ruleset's order
     unit_lists: dict              # outcome name -> client list field of its unit (None: per client)
     base: Optional["CheckedRuleset"]
+    payments: PaymentSchedule
 
     @property
     def ref(self) -> str:
@@ -93,6 +95,11 @@ class Checker(Visitor):
         self.expressions = ExpressionChecker(self)
         self.record_checker = RecordChecker(self)
         self.outcome_checker = OutcomeChecker(self)
+        self.payment_checker = PaymentChecker(self)
+        self.payments: PaymentSchedule | None = None
+        # what each definition and outcome uses: ("outcome" | "definition", name) -> {(kind, name), ...}
+        self.owners: list = []
+        self.uses: dict = {}
         self.parameters: dict[str, CheckedParameter] = {}
         # the definitions in force; an override with the wrong inputs is replaced by its original
         self.definitions = dict(resolved.definitions)
@@ -176,11 +183,15 @@ class Checker(Visitor):
             self.check_definition_signatures()
         elif table == "definitions":
             self.check_definition_results()
+        elif table == "outcomes":
+            self.check_outcome_circles()
+        elif table == "limits":
+            self.payments = self.payment_checker.finish()
 
     def result(self) -> CheckedRuleset:
         definitions = {name: self.checked_definitions[name] for name in self.definitions}
         return CheckedRuleset(self.resolved, self.schema, self.parameters, definitions, self.outcomes,
-                              self.unit_lists, self.base)
+                              self.unit_lists, self.base, self.payments)
 
     # ---- schema ---------------------------------------------------------------------------------
     def visit_EnumDecl(self, enum: tree.EnumDecl) -> None:
@@ -308,7 +319,42 @@ class Checker(Visitor):
         symbol = self.definition_symbols.get(name)
         return symbol or Symbol(SymbolKind.DEFINITION, name, ERROR, self.definitions[name])
 
+    def note_use(self, kind: str, name: str) -> None:
+        """The definition or outcome being checked uses this definition or outcome."""
+        if self.owners:
+            self.uses.setdefault(self.owners[-1], set()).add((kind, name))
+
+    def check_outcome_circles(self) -> None:
+        """An outcome may use another's result, but never, through others, its own."""
+        reported: set = set()
+        for name, outcome in self.resolved.outcomes.items():
+            path = self.path_to(("outcome", name), ("outcome", name), set())
+            circle = frozenset(n for kind, n in path if kind == "outcome")
+            if path and circle not in reported:
+                reported.add(circle)
+                shown = " -> ".join([name] + [n for kind, n in path if kind == "outcome"])
+                self.error(Code.CIRCULAR_OUTCOMES, f"outcomes use each other's results in a circle: {shown}",
+                           outcome.span, "one of them must be decided without the others")
+
+    def path_to(self, start: tuple, goal: tuple, seen: set) -> list:
+        for used in sorted(self.uses.get(start, ())):
+            if used == goal:
+                return [used]
+            if used not in seen:
+                seen.add(used)
+                rest = self.path_to(used, goal, seen)
+                if rest:
+                    return [used] + rest
+        return []
+
     def check_definition(self, definition: tree.Definition) -> tree.Definition:
+        self.owners.append(("definition", definition.name))
+        try:
+            return self._check_definition(definition)
+        finally:
+            self.owners.pop()
+
+    def _check_definition(self, definition: tree.Definition) -> tree.Definition:
         params, scope = [], {}
         for param, t in zip(definition.params, self.input_types(definition)):
             symbol = Symbol(SymbolKind.INPUT, param.name, t)
@@ -342,7 +388,11 @@ class Checker(Visitor):
 
     # ---- outcomes and examples -----------------------------------------------------------------
     def visit_Outcome(self, outcome: tree.Outcome) -> None:
-        checked, unit_list = self.outcome_checker.check(outcome)
+        self.owners.append(("outcome", outcome.name))
+        try:
+            checked, unit_list = self.outcome_checker.check(outcome)
+        finally:
+            self.owners.pop()
         self.outcomes[outcome.name] = checked
         self.unit_lists[outcome.name] = unit_list
 
@@ -353,11 +403,27 @@ class Checker(Visitor):
                 self.error(Code.EXAMPLE_FILE_MISSING, f"example client file `{example.client_file}` not found next "
                            "to the ruleset", example.span, f"looked for {path}")
         for expectation in example.expectations:
-            if expectation.outcome not in self.resolved.outcomes:
+            if isinstance(expectation, tree.PaymentExpectation):
+                self.check_payment_expectation(expectation)
+            elif expectation.outcome not in self.resolved.outcomes:
                 self.error(Code.UNKNOWN_OUTCOME, f"example names an unknown outcome `{expectation.outcome}`",
                            expectation.outcome_span, did_you_mean(expectation.outcome, self.resolved.outcomes))
         if example.client is not None and self.schema_ok:
             self.check_example_client(example)
+
+    def check_payment_expectation(self, expectation: tree.PaymentExpectation) -> None:
+        items = [*self.payments.tariffs, *self.payments.fees] + (["floor_top_up"] if self.payments.floors else [])
+        if expectation.item not in items:
+            self.error(Code.UNKNOWN_OUTCOME, f"example expects a payment for `{expectation.item}`, which is not paid "
+                       "by this ruleset", expectation.item_span,
+                       did_you_mean(expectation.item, items) or "the paid items are: " + (", ".join(items) or "none"))
+
+    # ---- payments ---------------------------------------------------------------------------
+    def visit_ContractDecl(self, node) -> None:
+        self.payment_checker.visit(node)
+
+    visit_PayeeDecl = visit_TariffDecl = visit_FeeDecl = visit_SplitDecl = visit_CapDecl = visit_ContractDecl
+    visit_ReduceDecl = visit_FloorDecl = visit_GateDecl = visit_BudgetDecl = visit_LimitDecl = visit_ContractDecl
 
     def check_example_client(self, example: tree.Example) -> None:
         """An inline client must be valid data, as `pbr test` would read it."""

@@ -92,5 +92,8 @@ class ConstantFolder(Visitor):
     def visit_IsTest(self, node):
         return NOT_CONSTANT
 
+    def visit_OutcomeRef(self, node):
+        return NOT_CONSTANT
+
     def visit_Quantifier(self, node):
         return NOT_CONSTANT

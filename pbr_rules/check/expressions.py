@@ -87,8 +87,11 @@ class ExpressionChecker(Visitor):
                 return self.typed(node, self.error(
                     Code.WRONG_INPUTS, f"`{node.name}` needs its inputs", node.span,
                     f"write `{node.name}({', '.join(p.name for p in definition.params)})`"))
+            self.ctx.note_use("definition", node.name)
             t = self.ctx.definition_type(node.name)
             return self.typed(node, t, ref=self.ctx.definition_symbol(node.name))
+        if node.name in self.ctx.resolved.outcomes:
+            return self.outcome_ref(node, (), scopes)
         return self.enum_value(node, scopes, expected)
 
     def enum_value(self, node, scopes, expected):
@@ -132,6 +135,11 @@ class ExpressionChecker(Visitor):
                 return self.error(Code.UNKNOWN_FIELD, f"{article(t.name)} {t.name} record has no field `{node.name}`",
                                   node.span, did_you_mean(node.name, fields))
             return fields[node.name]
+        if t.kind == "result":
+            if node.name == "date":
+                return DATE
+            return self.error(Code.UNKNOWN_FIELD, f"an outcome's result has no `{node.name}`", node.span,
+                              "a result has a `date`: when it was achieved or failed")
         if t.kind == "window":
             if node.name in ("start", "end"):
                 return DATE
@@ -159,6 +167,8 @@ class ExpressionChecker(Visitor):
         if node.name in BUILTIN_FUNCTIONS:
             return self.builtin_call(node, scopes)
         definition = self.ctx.definitions.get(node.name)
+        if definition is None and node.name in self.ctx.resolved.outcomes:
+            return self.outcome_ref(node, node.args, scopes)
         if definition is None:
             if self.ctx.parameter_symbol(node.name) is not None:
                 return self.typed(node, self.error(
@@ -179,8 +189,41 @@ class ExpressionChecker(Visitor):
                            f"but this is {self.shown(checked)}", arg.span)
             args.append(checked)
         args += [self.check(arg, scopes) for arg in node.args[len(definition.params):]]
+        self.ctx.note_use("definition", node.name)
         t = self.ctx.definition_type(node.name)
         return self.typed(node, t, args=tuple(args), ref=self.ctx.definition_symbol(node.name))
+
+    def outcome_ref(self, node, args: tuple, scopes):
+        """`abstinence(e)`, `hep_b_course`: another outcome's result for a unit or the client."""
+        outcome = self.ctx.resolved.outcomes[node.name]
+        result = T("result", node.name)
+        checked_args = [self.check(arg, scopes) for arg in args]
+        unit = checked_args[0] if checked_args else None
+        classification = outcome.classification
+        if classification is None:
+            return tree.OutcomeRef(node.name, unit, span=node.span, type=ERROR)
+        self.ctx.note_use("outcome", node.name)
+        if outcome.frequency.per_client:
+            self.error(Code.BAD_OUTCOME_REFERENCE, f"outcome `{node.name}` is earned at most "
+                       f"{outcome.frequency.limit} time(s) per client, so its result for one unit depends on the "
+                       "others: it cannot be referred to", node.span, "refer to an outcome earned once per unit")
+        if classification.unit_type == "client":
+            if args:
+                self.error(Code.BAD_OUTCOME_REFERENCE, f"outcome `{node.name}` is per client: refer to it without "
+                           "brackets", node.span, f"write `{node.name} is achieved`")
+            return tree.OutcomeRef(node.name, None, span=node.span, type=result)
+        wanted = T("record", classification.unit_type)
+        if len(checked_args) != 1:
+            self.error(Code.BAD_OUTCOME_REFERENCE, f"outcome `{node.name}` is per {classification.unit_type}: say "
+                       f"which one", node.span, f"write `{node.name}({classification.unit_var})` with "
+                       f"{article(classification.unit_type)} {classification.unit_type}")
+        elif unit.type not in (wanted, ERROR):
+            self.error(Code.BAD_OUTCOME_REFERENCE, f"outcome `{node.name}` is per {classification.unit_type}, but "
+                       f"this is {self.shown(unit)}", args[0].span)
+        return tree.OutcomeRef(node.name, unit, span=node.span, type=result)
+
+    def visit_OutcomeRef(self, node, scopes, expected):
+        raise AssertionError("outcome references are made by the checker, never parsed")
 
     def builtin_call(self, node, scopes):
         if not node.args:
@@ -238,6 +281,14 @@ class ExpressionChecker(Visitor):
     def visit_IsTest(self, node, scopes, expected):
         operand = self.check(node.operand, scopes)
         t = operand.type
+        if (node.test.status is not None) != (t.kind == "result") and t != ERROR:
+            if t.kind == "result":
+                self.error(Code.TYPE_MISMATCH, f"`is {node.test}` does not apply to an outcome's result", node.span,
+                           "ask `is achieved`, `is not achieved` or `is not applicable`")
+            else:
+                self.error(Code.TYPE_MISMATCH, f"`is {node.test.words}` needs an outcome's result, like "
+                           f"`abstinence(e) is {node.test.words}`, but this is {self.shown(operand)}", node.span)
+            return self.typed(node, BOOL, operand=operand)
         if node.test in (tree.Test.TRUE, tree.Test.FALSE) and t not in (BOOL, ERROR):
             self.error(Code.TYPE_MISMATCH, f"`is {node.test}` needs a yes/no value, but this is {self.shown(operand)}",
                        node.span, "use `is known` to ask whether a value is recorded")

@@ -33,6 +33,7 @@ class TypeKind(enum.StrEnum):
     RECORD = "record"    # one record of the type `name`
     LIST = "list"        # a list of records of the type `name`
     WINDOW = "window"
+    RESULT = "result"    # another outcome's result for a unit (`name`: the outcome)
     ERROR = "error"      # after a reported mistake: accepted silently, to avoid knock-on errors
 
 
@@ -52,6 +53,7 @@ class T:
         }.get(self.kind) or {
             "enum": f"{article(self.name)} {self.name} value", "set": f"a set of {self.name} values",
             "record": f"{article(self.name)} {self.name} record", "list": f"a list of {self.name} records",
+            "result": f"the result of outcome `{self.name}`",
         }.get(self.kind) or f"a table of {self.value.words() if self.value else 'values'} by {self.name}"
 
 

@@ -33,6 +33,8 @@ class CompiledOutcome:
     list_field: str | None        # the client list holding its units; None: one unit, the client
     frequency: Frequency
     span: Span
+    unit_type: str | None = None  # "client", or the record type of its units
+    domain: str | None = None
 
 
 @attrs.define(slots=True)
@@ -44,6 +46,7 @@ class CompiledRuleset:
     filename: str
     traced: bool
     evaluate_all: Callable        # (client view, as_of[, trace]) -> [OutcomeResult, ...]
+    functions: dict = attrs.field(factory=dict, repr=False)  # every generated function, by name
 
     def span_of_line(self, lineno: int) -> Span | None:
         if 0 < lineno <= len(self.line_spans):
@@ -67,7 +70,10 @@ def compile_ruleset(checked: CheckedRuleset, trace: bool = False) -> CompiledRul
                  "_rt_subtract_duration": subtract_duration}
     namespace.update({name: status for status, name in STATUS_NAMES.items()})
     exec(code, namespace)
-    outcomes = tuple(CompiledOutcome(o.name, o.title, checked.unit_lists.get(o.name), o.frequency, o.span)
+    outcomes = tuple(CompiledOutcome(o.name, o.title, checked.unit_lists.get(o.name), o.frequency, o.span,
+                                     o.unit_type, o.domain)
                      for o in checked.outcomes.values())
+    functions = {name: value for name, value in namespace.items() if callable(value) and name[:2] in
+                 ("o_", "d_", "t_", "i_", "f_", "p_")}
     return CompiledRuleset(checked.ref, outcomes, source, tuple(out.line_spans), filename, trace,
-                           namespace["evaluate_all"])
+                           namespace["evaluate_all"], functions)

@@ -49,6 +49,7 @@ class Generator(Visitor):
         for outcome in self.c.outcomes.values():
             self.outcome(outcome)
         self.evaluate_all()
+        self.payment_functions()
         return self.out
 
     def definition(self, definition: tree.Definition) -> None:
@@ -106,6 +107,47 @@ class Generator(Visitor):
                 self.out.emit(2, f"_trace.append(({line}, 'unit', unit['id'], None))")
             self.out.emit(2, f"append({function}(client, as_of, unit{extra}))")
         self.out.emit(1, "return out")
+
+    # ---- payments -----------------------------------------------------------------------------
+    def payment_functions(self) -> None:
+        """What the payment stage asks of a unit, each a function of (client, as_of, unit):
+        `t_O` the tariff's key, `i_O_N` instalment N's date, `f_F` a fee's (condition, date),
+        `p_T` who is paid for a unit of type T."""
+        schedule = self.c.payments
+        for tariff in schedule.tariffs.values():
+            if tariff.key is not None:
+                self.unit_function(f"t_{tariff.name}", tariff.unit_binding, tariff.span,
+                                   lambda tariff=tariff: [f"return {self.ex(tariff.key)}"])
+            for number, part in enumerate(tariff.instalments, 1):
+                self.unit_function(f"i_{tariff.name}_{number}", tariff.unit_binding, part.span,
+                                   lambda part=part: [f"return {self.ex(part.at)}"])
+        for fee in schedule.fees.values():
+            self.unit_function(f"f_{fee.name}", fee.unit_binding, fee.span, lambda fee=fee: [
+                f"return ({self.ex(fee.when) if fee.when is not None else 'True'}, {self.ex(fee.on)})"])
+        for unit_type, (symbol, choices) in schedule.payees.items():
+            self.unit_function(f"p_{unit_type}", symbol, choices[0].span, lambda choices=choices: self.payee(choices))
+
+    def payee(self, choices: tuple) -> list:
+        lines = []
+        for choice in choices:
+            provider = self.ex(choice.provider)
+            if choice.when is None:
+                lines.append(f"_p = {provider}")
+            else:
+                lines.append(f"_p = {provider} if ({self.ex(choice.when)}) is True else None")
+            lines.append("if _p is not None: return _p")
+        return lines + ["return None"]
+
+    def unit_function(self, name: str, binding, span, body) -> None:
+        """A function of (client, as_of, unit); ``body`` writes its lines once the unit is bound."""
+        self.out.span = span
+        self.analysis.start()
+        if binding is not None:
+            self.out.name_as(binding, "unit")
+        self.out.emit(0, f"def {name}(client, as_of, unit):")
+        for line in body():
+            self.out.emit(1, line)
+        self.out.emit(0, "")
 
     # ---- statements -------------------------------------------------------------------------
     def traced(self, line: int, kind: str, name, value: str) -> None:
@@ -240,6 +282,8 @@ class Generator(Visitor):
         if isinstance(node.ref, EnumValue):
             return self.out.const(node.ref.value)
         base = self.ex(node.base, iterable)
+        if node.base.type.kind == "result":
+            return f"_rt.result_date({base})"
         if node.base.type.kind == "window":
             return f"{base}.{'start' if node.name == 'start' else 'end'}"
         key = repr(node.name)
@@ -292,8 +336,21 @@ class Generator(Visitor):
             return f"_rt.scale_length({operand}, -1)"
         return f"(None if ({t} := {operand}) is None else -{t})"
 
+    def visit_OutcomeRef(self, node, iterable):
+        # the traced variant records the other outcome's steps in a list of its own, not here
+        extra = ", []" if self.trace else ""
+        if node.unit is None:
+            return f"o_{node.outcome}(client, as_of, client{extra})"
+        unit = self.ex(node.unit, iterable)
+        if self.known(node.unit):
+            return f"o_{node.outcome}(client, as_of, {unit}{extra})"
+        t = self.temp()
+        return f"(None if ({t} := {unit}) is None else o_{node.outcome}(client, as_of, {t}{extra}))"
+
     def visit_IsTest(self, node, iterable):
         operand = self.ex(node.operand, iterable)
+        if node.test.status is not None:
+            return f"_rt.has_status({operand}, {STATUS_NAMES[node.test.status]})"
         return {"known": f"({operand} is not None)", "unknown": f"({operand} is None)",
                 "true": f"({operand} is True)", "false": f"({operand} is False)"}[node.test]
 

@@ -22,7 +22,13 @@ from ..values import Duration, Money, Percent
 
 def clean_text(raw: str) -> str:
     """A quoted text without its quotes, escapes undone, runs of white space made one space."""
-    body = json.loads(raw) if "\\" in raw else raw[1:-1]
+    raw = re.sub(r"\s+", " ", raw)  # first: a text may run over lines, which JSON does not allow
+    if "\\" not in raw:
+        return raw[1:-1].strip()
+    try:
+        body = json.loads(raw)
+    except ValueError:  # an escape JSON does not know (`\q`): keep it as written, quotes undone
+        body = raw[1:-1].replace('\\"', '"')
     return re.sub(r"\s+", " ", body).strip()
 
 
@@ -383,6 +389,141 @@ class Builder:
         builder = Builder(self.path, self.lines, self.parse_placeholder, offset=(line, column), problems=self.problems)
         return builder.transform(parsed)
 
+    # ---- payments -----------------------------------------------------------------------------
+    @staticmethod
+    def _extras(children) -> dict:
+        """The optional `illustrative` flag and the description at the end of a declaration."""
+        tokens = [c for c in children if isinstance(c, Token)]
+        docs = [c for c in tokens if c.type == "STRING"]
+        return {"illustrative": any(c.type == "ILLUSTRATIVE" for c in tokens),
+                "doc": clean_text(docs[-1]) if docs else None}
+
+    @staticmethod
+    def _money(token) -> Decimal:
+        return Decimal(str(token)[1:].replace(",", ""))
+
+    @staticmethod
+    def _share(token) -> Decimal:
+        return Decimal(str(token)) / 100
+
+    def contract_decl(self, meta, children):
+        start, doc = children
+        return tree.ContractDecl(self._date(start), clean_text(doc) if doc else None, None, span=self._span(meta))
+
+    def payee_decl(self, meta, children):
+        choices = tuple(c for c in children if isinstance(c, tree.PayeeChoice))
+        return tree.PayeeDecl(choices, self._extras(children[len(choices):])["doc"], None, span=self._span(meta))
+
+    def payee_choice(self, meta, children):
+        return tree.PayeeChoice(children[0], children[1], span=self._span(meta))
+
+    def tariff_decl(self, meta, children):
+        name, (amount, key, entries), instalments, *rest = children
+        extras = self._extras(rest)
+        return tree.TariffDecl(str(name), amount, key, entries, instalments or (), extras["illustrative"],
+                               extras["doc"], None, span=self._span(meta))
+
+    def flat_tariff(self, meta, children):
+        return (self._money(children[0]), None, ())
+
+    def tariff_table(self, meta, children):
+        key, *entries = children
+        return (None, key, tuple(entries))
+
+    def tariff_entry(self, meta, children):
+        return tree.TariffEntry(str(children[0]), self._money(children[1]), span=self._span(meta))
+
+    def instalments(self, meta, children):
+        return tuple(children)
+
+    def instalment(self, meta, children):
+        return tree.Instalment(self._share(children[0]), children[1], span=self._span(meta))
+
+    def fee_decl(self, meta, children):
+        name, amount, (unit_type, unit_var), on, when, *rest = children
+        extras = self._extras(rest)
+        return tree.FeeDecl(str(name), self._money(amount), unit_type, unit_var, on, when, extras["illustrative"],
+                            extras["doc"], None, span=self._span(meta))
+
+    def split_decl(self, meta, children):
+        name, *rest = children
+        shares = tuple(c for c in rest if isinstance(c, tree.SplitShare))
+        extras = self._extras(rest[len(shares):])
+        return tree.SplitDecl(str(name), shares, extras["illustrative"], extras["doc"], None, span=self._span(meta))
+
+    def split_share(self, meta, children):
+        return tree.SplitShare(clean_text(children[0]), self._share(children[1]), span=self._span(meta))
+
+    def cap_decl(self, meta, children):
+        name, amount, period, order, *rest = children
+        extras = self._extras(rest)
+        return tree.CapDecl(str(name), self._money(amount), period, order or (), extras["illustrative"],
+                            extras["doc"], None, span=self._span(meta))
+
+    def cap_order(self, meta, children):
+        keys = []
+        for token in children:
+            try:
+                keys.append(tree.CapOrderKey(str(token)))
+            except ValueError:
+                span = self._tspan(token)
+                keys.append(self._fail(RulesetSyntaxError(
+                    f"a cap cannot order its lines by `{token}`", code=Code.BAD_PAYMENT, span=span,
+                    source_line=self.lines[span.line - 1],
+                    hint="order by " + ", ".join(k.value for k in tree.CapOrderKey)), None))
+        return tuple(k for k in keys if k is not None)
+
+    def reduce_decl(self, meta, children):
+        name, rate, clients, period, *rest = children
+        extras = self._extras(rest)
+        return tree.ReduceDecl(str(name), self._share(rate), int(Decimal(str(clients))), period,
+                               extras["illustrative"], extras["doc"], None, span=self._span(meta))
+
+    def floor_decl(self, meta, children):
+        name, amount, period, fee, *rest = children
+        extras = self._extras(rest)
+        return tree.FloorDecl(str(name), self._money(amount), period, str(fee) if fee else None,
+                              extras["illustrative"], extras["doc"], None, span=self._span(meta))
+
+    def month_period(self, meta, children):
+        return tree.Period.MONTH
+
+    def quarter_period(self, meta, children):
+        return tree.Period.QUARTER
+
+    def year_period(self, meta, children):
+        return tree.Period.YEAR
+
+    def contract_year_period(self, meta, children):
+        return tree.Period.CONTRACT_YEAR
+
+    def gate_decl(self, meta, children):
+        name, outcomes, until, doc = children
+        return tree.GateDecl(str(name), outcomes, until, clean_text(doc) if doc else None, None,
+                             span=self._span(meta))
+
+    def name_list(self, meta, children):
+        return tuple(str(c) for c in children)
+
+    def budget_decl(self, meta, children):
+        name, amount, domain, *rest = children
+        shares = tuple(c for c in rest if isinstance(c, tree.BudgetShare))
+        extras = self._extras(rest)
+        return tree.BudgetDecl(str(name), self._money(amount), str(domain), shares, extras["illustrative"],
+                               extras["doc"], None, span=self._span(meta))
+
+    def budget_share(self, meta, children):
+        return tree.BudgetShare(str(children[0]), self._share(children[1]), span=self._span(meta))
+
+    def limit_decl(self, meta, children):
+        name, share, domain, doc = children
+        return tree.LimitDecl(str(name), self._share(share), str(domain), clean_text(doc) if doc else None, None,
+                              span=self._span(meta))
+
+    def override_payment(self, meta, children):
+        declaration, because = children
+        return declaration.replace(override_reason=_plain(because))
+
     # ---- examples -----------------------------------------------------------------------------
     def example(self, meta, children):
         title, (kind, payload, client_span), as_of, *expectations = children
@@ -410,6 +551,25 @@ class Builder:
             unit_text = clean_text(unit) if unit.type == "STRING" else str(unit)
         return tree.Expectation(str(outcome), unit_text, status, date, self._tspan(outcome),
                                 span=self._span(meta))
+
+    def _unit_text(self, unit) -> str | None:
+        if unit is None:
+            return None
+        return clean_text(unit) if unit.type == "STRING" else str(unit)
+
+    def expect_paid(self, meta, children):
+        item, unit, instalment, amount, date, provider = children
+        return tree.PaymentExpectation(str(item), self._unit_text(unit), instalment, False, self._money(amount),
+                                       self._date(date), clean_text(provider) if provider else None,
+                                       self._tspan(item), span=self._span(meta))
+
+    def expect_held(self, meta, children):
+        item, unit, instalment = children
+        return tree.PaymentExpectation(str(item), self._unit_text(unit), instalment, True, None, None, None,
+                                       self._tspan(item), span=self._span(meta))
+
+    def instalment_ref(self, meta, children):
+        return int(str(children[0]))
 
     def _expected(self, meta, children, rule):
         return (_EXPECTED_STATUS[rule], self._date(children[0]) if children and children[0] else None)
@@ -480,6 +640,15 @@ class Builder:
 
     def is_test(self, meta, children):
         return tree.IsTest(children[0], tree.Test(str(children[1])), span=self._span(meta))
+
+    def is_achieved(self, meta, children):
+        return tree.IsTest(children[0], tree.Test.ACHIEVED, span=self._span(meta))
+
+    def is_not_achieved(self, meta, children):
+        return tree.IsTest(children[0], tree.Test.NOT_ACHIEVED, span=self._span(meta))
+
+    def is_not_applicable(self, meta, children):
+        return tree.IsTest(children[0], tree.Test.NOT_APPLICABLE, span=self._span(meta))
 
     def attr(self, meta, children):
         return tree.Attr(children[0], str(children[1]), span=self._span(meta))

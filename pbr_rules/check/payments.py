@@ -1,0 +1,277 @@
+"""Check a ruleset's payment schedule: tariffs, fees, who is paid, splits, caps, reductions,
+floors, gates, budgets and budget limits.
+
+Every declaration is checked on its own as its table is visited; what needs the whole schedule
+(who is paid for each kind of unit, budget limits) is checked at the end. The result is a
+``PaymentSchedule`` of checked declarations, each expression typed, for the compiler and the
+payment stage.
+"""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Optional
+
+import attrs
+
+from .. import tree
+from ..errors import Code
+from ..values import format_percent
+from ..visitor import Visitor
+from ..words import did_you_mean
+from .scope import Scopes, Symbol, SymbolKind
+from .types import DATE, ERROR, TEXT, T
+
+if TYPE_CHECKING:
+    from .checker import Checker
+
+ONE = Decimal(1)
+
+
+@attrs.frozen
+class PaymentSchedule:
+    """The checked schedule. Expressions are checked trees; the unit of a tariff is its
+    outcome's unit; ``payees`` has the checked choices of `paid to` for each kind of unit."""
+
+    contract_start: Optional[datetime.date]
+    payees: dict          # unit type ("client", "episode") -> tuple of checked PayeeChoice
+    tariffs: dict         # outcome -> checked TariffDecl
+    fees: dict            # name -> checked FeeDecl
+    splits: dict          # outcome -> SplitDecl
+    caps: dict            # name -> CapDecl
+    reductions: dict      # name -> ReduceDecl
+    floors: dict          # name -> FloorDecl
+    gates: dict           # name -> GateDecl
+    budgets: dict         # name -> BudgetDecl
+    limits: dict          # outcome -> LimitDecl
+    declarations: dict    # (table, name) -> the declaration as written, for the docs
+    fee_lists: dict       # fee -> the client list holding its units (fees per client have none)
+
+    @property
+    def pays(self) -> bool:
+        return bool(self.tariffs or self.fees)
+
+
+class PaymentChecker(Visitor):
+    walks = (tree.PaymentDeclaration,)
+
+    def __init__(self, checker: "Checker"):
+        self.ctx = checker
+        self.contract_start = None
+        self.fee_lists: dict = {}
+        self.payee: tree.PayeeDecl | None = None
+        self.tables: dict = {name: {} for name in ("tariffs", "fees", "splits", "caps", "reductions", "floors",
+                                                   "gates", "budgets", "limits")}
+
+    def error(self, code: Code, message: str, span, hint: str | None = None) -> T:
+        return self.ctx.error(code, message, span, hint)
+
+    def outcome(self, name: str, span) -> tree.Outcome | None:
+        outcomes = self.ctx.resolved.outcomes
+        if name not in outcomes:
+            self.error(Code.UNKNOWN_OUTCOME, f"there is no outcome `{name}`", span, did_you_mean(name, outcomes))
+            return None
+        return outcomes[name]
+
+    def unit_scope(self, unit_type: str, unit_var: Optional[str]) -> tuple:
+        """Scopes binding the unit's name (nothing per client) and the unit's symbol."""
+        if unit_type == "client":
+            return Scopes(), None
+        symbol = Symbol(SymbolKind.UNIT, unit_var, T("record", unit_type))
+        return Scopes().inner({unit_var: symbol}), symbol
+
+    def expect(self, node, scopes: Scopes, wanted: T, what: str):
+        checked = self.ctx.expressions.check(node, scopes)
+        if checked.type not in (wanted, ERROR):
+            self.error(Code.TYPE_MISMATCH, f"{what} must be {wanted.words()}, but this is "
+                       f"{self.ctx.expressions.shown(checked)}", node.span)
+        return checked
+
+    # ---- declarations ---------------------------------------------------------------------------
+    def visit_ContractDecl(self, contract: tree.ContractDecl) -> None:
+        self.contract_start = contract.start
+
+    def visit_PayeeDecl(self, payee: tree.PayeeDecl) -> None:
+        self.payee = payee  # checked at the end, once for each kind of unit that is paid
+
+    def visit_TariffDecl(self, tariff: tree.TariffDecl) -> None:
+        outcome = self.outcome(tariff.name, tariff.span)
+        if outcome is None or outcome.classification is None:
+            return
+        scopes, unit = self.unit_scope(outcome.unit_type, outcome.unit_var)
+        key = None
+        if tariff.key is not None:
+            key = self.ctx.expressions.check(tariff.key, scopes)
+            self.tariff_table(tariff, key)
+        instalments = tuple(part.replace(at=self.expect(part.at, scopes, DATE, "an instalment's date"))
+                            for part in tariff.instalments)
+        shares = sum((part.share for part in tariff.instalments), Decimal(0))
+        if tariff.instalments and (shares >= ONE or any(p.share <= 0 for p in tariff.instalments)):
+            self.error(Code.BAD_SHARES, f"the instalments of `{tariff.name}` take {format_percent(shares)} before the "
+                       "rest, which must leave something to pay on achievement", tariff.span,
+                       "each instalment takes more than 0%, and together less than 100%")
+        self.tables["tariffs"][tariff.name] = tariff.replace(key=key, instalments=instalments, unit_binding=unit)
+
+    def tariff_table(self, tariff: tree.TariffDecl, key) -> None:
+        if key.type == ERROR:
+            return
+        if key.type.kind != "enum":
+            self.error(Code.BAD_TARIFF, f"a tariff table is by an enum value, like `client.complexity`, but this is "
+                       f"{self.ctx.expressions.shown(key)}", tariff.key.span)
+            return
+        values = self.ctx.enums[key.type.name].values
+        seen: set = set()
+        for entry in tariff.entries:
+            if entry.key not in values:
+                self.error(Code.BAD_TARIFF, f"`{entry.key}` is not a {key.type.name} value", entry.span,
+                           did_you_mean(entry.key, values) or "the values are: " + ", ".join(values))
+            elif entry.key in seen:
+                self.error(Code.BAD_TARIFF, f"the tariff of `{tariff.name}` gives `{entry.key}` twice", entry.span)
+            seen.add(entry.key)
+        missing = [v for v in values if v not in seen]
+        if missing:
+            self.error(Code.BAD_TARIFF, f"the tariff of `{tariff.name}` has no amount for " + ", ".join(missing),
+                       tariff.span, "give every value an amount (£0.00 if it is unpaid)")
+
+    def visit_FeeDecl(self, fee: tree.FeeDecl) -> None:
+        if fee.unit_type != "client":
+            lists = self.ctx.record_checker.lists_by_record.get(fee.unit_type, [])
+            if len(lists) != 1:
+                self.error(Code.BAD_UNIT, f"`per {fee.unit_type}`: the client record must have exactly one list of "
+                           f"{fee.unit_type} records", fee.span, did_you_mean(fee.unit_type, self.ctx.records))
+                return
+            self.fee_lists[fee.name] = lists[0]
+        scopes, unit = self.unit_scope(fee.unit_type, fee.unit_var)
+        on = self.expect(fee.on, scopes, DATE, "the date a fee is paid on")
+        when = self.ctx.expressions.condition(fee.when, scopes, "a fee's condition") if fee.when else None
+        self.tables["fees"][fee.name] = fee.replace(on=on, when=when, unit_binding=unit)
+
+    def visit_SplitDecl(self, split: tree.SplitDecl) -> None:
+        self.outcome(split.name, split.span)
+        total = sum((s.share for s in split.shares), Decimal(0))
+        providers = [s.provider for s in split.shares]
+        if total != ONE:
+            self.error(Code.BAD_SHARES, f"the shares of `{split.name}` add up to {format_percent(total)}, not 100%",
+                       split.span, "the providers' shares of one outcome must add up to 100%")
+        if len(set(providers)) != len(providers):
+            self.error(Code.BAD_SHARES, f"the split of `{split.name}` names a provider twice", split.span)
+        self.tables["splits"][split.name] = split
+
+    def visit_CapDecl(self, cap: tree.CapDecl) -> None:
+        if cap.order and sorted(cap.order) != sorted(tree.CapOrderKey):
+            missing = [k.value for k in tree.CapOrderKey if k not in cap.order]
+            self.error(Code.BAD_PAYMENT, f"the order of cap `{cap.name}` must name each of date, client, outcome, "
+                       "unit and instalment once, so that which line the cap stops at is never left to chance",
+                       cap.span, ("add " + ", ".join(missing)) if missing else "name each once")
+        self.tables["caps"][cap.name] = cap
+
+    def visit_ReduceDecl(self, reduce: tree.ReduceDecl) -> None:
+        if not 0 <= reduce.rate < ONE:
+            self.error(Code.BAD_SHARES, f"a reduced rate must be less than 100%, not {format_percent(reduce.rate)}",
+                       reduce.span)
+        self.tables["reductions"][reduce.name] = reduce
+
+    def visit_FloorDecl(self, floor: tree.FloorDecl) -> None:
+        if floor.with_fee is not None and floor.with_fee not in self.ctx.resolved.tables["fees"]:
+            self.error(Code.BAD_PAYMENT, f"floor `{floor.name}` names a fee `{floor.with_fee}` that is not declared",
+                       floor.span, did_you_mean(floor.with_fee, self.ctx.resolved.tables["fees"]))
+        self.tables["floors"][floor.name] = floor
+
+    def visit_GateDecl(self, gate: tree.GateDecl) -> None:
+        for name in gate.outcomes:
+            gated = self.outcome(name, gate.span)
+            if gated is None or gated.classification is None:
+                continue
+            for other in gate.until:
+                opener = self.outcome(other, gate.span)
+                if opener is None or opener.classification is None:
+                    continue
+                if other == name:
+                    self.error(Code.BAD_GATE, f"gate `{gate.name}` holds `{name}` until `{name}` itself", gate.span)
+                elif opener.unit_type not in ("client", gated.unit_type):
+                    self.error(Code.BAD_GATE, f"gate `{gate.name}`: `{name}` is per {gated.unit_type} but `{other}` "
+                               f"is per {opener.unit_type}, so there is no one result of `{other}` to wait for",
+                               gate.span, f"wait for outcomes per {gated.unit_type} or per client")
+                elif opener.frequency.per_client:
+                    self.error(Code.BAD_GATE, f"gate `{gate.name}` waits for `{other}`, which is earned at most "
+                               f"{opener.frequency.limit} time(s) per client", gate.span)
+        self.tables["gates"][gate.name] = gate
+
+    def visit_BudgetDecl(self, budget: tree.BudgetDecl) -> None:
+        domains = self.ctx.resolved.domains
+        if budget.domain not in domains:
+            self.error(Code.UNKNOWN_DOMAIN, f"there is no domain `{budget.domain}`", budget.span,
+                       did_you_mean(budget.domain, domains))
+        for share in budget.shares:
+            outcome = self.outcome(share.outcome, share.span)
+            if outcome is not None and outcome.domain not in (None, budget.domain):
+                self.error(Code.BAD_SHARES, f"`{share.outcome}` is in the {outcome.domain} domain, not "
+                           f"{budget.domain}", share.span)
+        total = sum((s.share for s in budget.shares), Decimal(0))
+        if total > ONE:
+            self.error(Code.BAD_SHARES, f"the shares of budget `{budget.name}` add up to {format_percent(total)}, "
+                       "more than the whole budget", budget.span)
+        self.tables["budgets"][budget.name] = budget
+
+    def visit_LimitDecl(self, limit: tree.LimitDecl) -> None:
+        self.outcome(limit.name, limit.span)
+        if limit.domain not in self.ctx.resolved.domains:
+            self.error(Code.UNKNOWN_DOMAIN, f"there is no domain `{limit.domain}`", limit.span,
+                       did_you_mean(limit.domain, self.ctx.resolved.domains))
+        self.tables["limits"][limit.name] = limit
+
+    # ---- the whole schedule ------------------------------------------------------------------
+    def finish(self) -> PaymentSchedule:
+        self.check_limits()
+        payees = self.check_payees()
+        declarations = {(table, name): self.ctx.resolved.tables[table][name]
+                        for table in ("contract", "payees", *self.tables) for name in self.ctx.resolved.tables[table]}
+        return PaymentSchedule(self.contract_start, payees, declarations=declarations, fee_lists=self.fee_lists,
+                               **self.tables)
+
+    def check_limits(self) -> None:
+        for limit in self.tables["limits"].values():
+            for budget in self.tables["budgets"].values():
+                if budget.domain != limit.domain:
+                    continue
+                for share in budget.shares:
+                    if share.outcome == limit.name and share.share > limit.share:
+                        self.error(Code.OVER_LIMIT, f"budget `{budget.name}` gives `{limit.name}` "
+                                   f"{format_percent(share.share)} of the {limit.domain} money, but at most "
+                                   f"{format_percent(limit.share)} is allowed", share.span,
+                                   f"the limit is set by {self.ctx.resolved.origin[('limits', limit.name)]}, line "
+                                   f"{limit.span.line}" + (f": {limit.doc}" if limit.doc else ""))
+
+    def paid_unit_types(self) -> list[str]:
+        types = []
+        for tariff in self.tables["tariffs"].values():
+            outcome = self.ctx.resolved.outcomes[tariff.name]
+            types.append(outcome.unit_type)
+        types += [fee.unit_type for fee in self.tables["fees"].values()]
+        return list(dict.fromkeys(t for t in types if t))
+
+    def check_payees(self) -> dict:
+        payee = self.payee
+        unit_types = self.paid_unit_types()
+        if payee is None:
+            return {}
+        last = payee.choices[-1]
+        if last.when is not None or not (isinstance(last.provider, tree.Literal) and isinstance(last.provider.value, str)):
+            self.error(Code.BAD_PAYEE, "the last choice of `paid to` must be a provider's name in quotes, with no "
+                       "condition, so that every payment has someone to go to", last.span,
+                       'end with a default, like `"unassigned"`')
+        checked = {}
+        for unit_type in unit_types or ["client"]:
+            record = T("record", unit_type)
+            symbol = Symbol(SymbolKind.UNIT, "unit", record)
+            scopes = Scopes().inner({"unit": symbol})
+            choices = []
+            for choice in payee.choices:
+                provider = self.expect(choice.provider, scopes, TEXT, f"who is paid for {unit_type} units")
+                when = (self.ctx.expressions.condition(choice.when, scopes, "the condition of a `paid to` choice")
+                        if choice.when is not None else None)
+                choices.append(choice.replace(provider=provider, when=when))
+            checked[unit_type] = (symbol, tuple(choices))
+        return checked
+
