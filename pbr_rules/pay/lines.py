@@ -273,8 +273,9 @@ class ClientPayments:
                 elif result.status is Status.ACHIEVED:
                     opened = max(opened, result.date)
             if waiting:
-                return None, (f"Held by gate {gate.name}: paid only once {', '.join(gate.until)} are achieved or "
-                              f"not applicable; " + "; ".join(waiting) + "." + (f" ({gate.doc})" if gate.doc else ""))
+                each = "each of " if len(gate.until) > 1 else ""
+                return None, (f"Held by gate {gate.name}: paid only once {each}{', '.join(gate.until)} is achieved or "
+                              f"does not apply; " + "; ".join(waiting) + "." + (f" ({gate.doc})" if gate.doc else ""))
             reasons.append(f"Gate {gate.name} opened on {opened.isoformat()}." if opened > datetime.date.min
                            else f"Gate {gate.name} is open.")
         return opened, " ".join(reasons) if reasons else None
