@@ -78,7 +78,7 @@ def charts(run: PaymentRun) -> list:
         for index, (month, amount) in enumerate(months):
             height = float(amount / top) * (CHART_HEIGHT - 30)
             bars.append((round(CHART_MARGIN + index * step + 2, 1), round(CHART_HEIGHT - 20 - height, 1),
-                         round(max(step - 4, 1), 1), round(height, 1), month, format_money(amount)))
+                         round(min(max(step - 4, 1), 48), 1), round(height, 1), month, format_money(amount)))
         out.append(Chart(provider, CHART_WIDTH, CHART_HEIGHT, tuple(bars), format_money(top)))
     return out
 
@@ -101,7 +101,7 @@ def _money(value) -> str:
 def _environment() -> jinja2.Environment:
     environment = jinja2.Environment(
         loader=jinja2.PackageLoader("pbr_rules", "templates"), undefined=jinja2.StrictUndefined,
-        autoescape=jinja2.select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+        autoescape=jinja2.select_autoescape(enabled_extensions=("html.j2",)), trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
     environment.filters.update(md=markdown_cell, money=_money)
     return environment
 
