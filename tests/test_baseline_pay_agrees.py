@@ -149,7 +149,8 @@ def fee(provider, day, cid):
 
 
 def outcome(provider, day, cid, item, due, paid=None, status="payable", instalment=None):
-    return (provider, quarter_of(day), day, cid, item, "E1", instalment, due, due if paid is None else paid, status)
+    paid = due if paid is None else paid
+    return (provider, quarter_of(day), day, cid, item, "E1", instalment, due, paid, status)
 
 
 def floor(provider, day, amount="1000.00"):
@@ -209,7 +210,8 @@ def test_hand_made_cap(lincolnshire, crossing):
     due = {"high": "600.00", "medium": "400.00", "low": "250.00"}
     expected = [fee("P1", start, r["id"]) for r in raws] + [floor("P1", "2012-09-30")]
     expected.append(outcome("P1", day, "X000", "planned_exit", None, "0.00", "held"))
-    expected += [outcome("P1", day, f"X{n:03d}", "planned_exit", due[c]) for n, c in enumerate(complexities[:34], 1)]
+    expected += [outcome("P1", day, f"X{n:03d}", "planned_exit", due[c])
+                 for n, c in enumerate(complexities[:34], 1)]
     if crossing:
         expected.append(outcome("P1", day, "X035", "planned_exit", "600.00", "400.00", "part_capped"))
     else:
