@@ -20,6 +20,7 @@ from .errors import DataError, InternalError, RulesetError, RulesetNotFound, Usa
 from .evaluate import Rejected, as_date, load
 from .examples import run_examples
 from .resolve import RulesetLibrary
+from .values import format_money
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_BUG = 0, 1, 2, 3
 
@@ -352,9 +353,14 @@ def _explain(args) -> int:
                 print(f"    line {step.line}: {step.name} = {runtime.show(step.value)}")
         for r in results:
             when = f" on {r.date}" if r.date else (f", due {r.due}" if r.due else "")
-            print(f"  => {r.unit}: {r.status}{when}")
+            paid = f" ({format_money(r.amount)} payable)" if r.amount is not None else ""
+            print(f"  => {r.unit}: {r.status}{when}{paid}")
             for reason in r.reasons:
                 print(f"       {reason}")
+            for line in result.lines:
+                if line.item == outcome.name and line.unit == r.unit:
+                    print(f"       payment before caps: {line.instalment or 'in full'} {line.status} {format_money(line.paid)} "
+                          f"on {line.date} to {line.provider}; {' '.join(line.reasons[1:]) or line.reasons[0]}")
     return EXIT_OK
 
 

@@ -146,9 +146,17 @@ class ClientPayments:
         forecast: list = []
         by_outcome = self.rows_by_outcome(rows)
         for name, tariff in self.s.tariffs.items():
-            units = self.units(view, name)
-            for unit_order, (row, unit) in enumerate(zip(by_outcome.get(name, ()), units)):
-                self.outcome_lines(client, view, as_of, tariff, row, unit, unit_order, by_outcome, lines, forecast)
+            units = None
+            quick = not tariff.instalments
+            for unit_order, row in enumerate(by_outcome.get(name, ())):
+                status = row.status
+                if status is Status.NOT_APPLICABLE or (quick and (
+                        status is Status.NOT_ACHIEVED or (status is Status.PENDING and row.due is None))):
+                    continue  # nothing is paid, and nothing is expected: the common case, kept fast
+                if units is None:
+                    units = self.units(view, name)
+                self.outcome_lines(client, view, as_of, tariff, row, units[unit_order], unit_order, by_outcome,
+                                   lines, forecast)
         for fee in self.s.fees.values():
             self.fee_lines(view, as_of, fee, lines)
         start = self.s.contract_start
@@ -175,10 +183,13 @@ class ClientPayments:
 
     # ---- outcomes ------------------------------------------------------------------------------
     def outcome_lines(self, client, view, as_of, tariff, row, unit, unit_order, by_outcome, lines, forecast) -> None:
-        if row.status in (Status.NOT_APPLICABLE,):
+        parts = self.parts(view, as_of, tariff, row, unit)
+        if all(part.date is None for part in parts):
             return
         amount, held_reason = self.tariff_amount(view, as_of, tariff, unit)
-        parts = self.parts(view, as_of, tariff, row, unit, amount)
+        if amount is not None:
+            amounts = share_of(amount, [p.share for p in tariff.instalments] + [None])
+            parts = [_Part(part.number, part.of, part.date, amounts[part.number - 1]) for part in parts]
         provider = self.provider(view, as_of, self.unit_types[tariff.name], unit)
         opened, gate_reason = self.gate(tariff.name, row, by_outcome)
         order = self.order[tariff.name]
@@ -217,20 +228,17 @@ class ClientPayments:
                 return entry.amount, None
         return None, f"Held: the tariff of {tariff.name} has no amount for {key}."
 
-    def parts(self, view, as_of, tariff, row, unit, amount) -> list:
-        """The tariff's parts: each instalment on its date, the rest on the achievement date
-        (while pending, on the due date: for the forecast)."""
+    def parts(self, view, as_of, tariff, row, unit) -> list:
+        """The tariff's parts, dated, their amounts still to be filled in: each instalment on its
+        date, the rest on the achievement date (while pending, on the due date: the forecast)."""
         count = len(tariff.instalments) + 1
-        amounts = share_of(amount, [p.share for p in tariff.instalments] + [None]) if amount is not None \
-            else [None] * count
         parts = []
-        for number, part in enumerate(tariff.instalments, 1):
-            date = self.f[f"i_{tariff.name}_{number}"](view, as_of, unit)
-            parts.append(_Part(number, count, date, amounts[number - 1]))
+        for number in range(1, count):
+            parts.append(_Part(number, count, self.f[f"i_{tariff.name}_{number}"](view, as_of, unit), None))
         if row.status is Status.ACHIEVED:
-            parts.append(_Part(count, count, row.date, amounts[-1]))
+            parts.append(_Part(count, count, row.date, None))
         elif row.status is Status.PENDING and row.due is not None:
-            parts.append(_Part(count, count, row.due, amounts[-1]))
+            parts.append(_Part(count, count, row.due, None))
         return parts
 
     def part_stands(self, client, as_of, outcome, row, unit, part) -> bool:
