@@ -4,6 +4,7 @@
 
 Writes a synthetic cohort (`pbr cohort`) to a temporary file, then times, as separate processes,
 interleaved, --repeat times each:
+  - `pbr evaluate national ...` (the same outcomes, no payment schedule),
   - `pbr evaluate lincolnshire --data FILE --as-of DATE --out FILE` (results with amounts),
   - `pbr pay lincolnshire --data FILE --as-of DATE --out FILE` (payment lines, caps and floors),
   - `python bench/baseline_pay.py FILE DATE > FILE`, a hand-written plain-Python implementation
@@ -48,6 +49,7 @@ def main(argv=None) -> int:
         subprocess.run(PBR + ["cohort", "--clients", str(args.clients), "--seed", str(args.seed), "--out", str(data)],
                        check=True, stderr=subprocess.DEVNULL)
         commands = {
+            "evaluate national": PBR + ["evaluate", "national", "--data", str(data), "--as-of", args.as_of],
             "pbr evaluate": PBR + ["evaluate", "lincolnshire", "--data", str(data), "--as-of", args.as_of],
             "pbr pay": PBR + ["pay", "lincolnshire", "--data", str(data), "--as-of", args.as_of],
             "hand-written pay": [sys.executable, str(HERE / "baseline_pay.py"), str(data), args.as_of],
@@ -63,7 +65,10 @@ def main(argv=None) -> int:
           f"median of {args.repeat} interleaved runs, each a whole process")
     for name, seconds in medians.items():
         print(f"  {name:18} {seconds:7.2f} s  {n / seconds:10,.0f} clients/s")
-    print(f"pay / evaluate: {medians['pbr pay'] / medians['pbr evaluate']:.2f} (the cost of paying on top)")
+    print(f"pay / evaluate: {medians['pbr pay'] / medians['pbr evaluate']:.2f} (the cost of settling the ledger "
+          "and writing lines instead of results)")
+    print(f"evaluate lincolnshire / national: {medians['pbr evaluate'] / medians['evaluate national']:.2f} "
+          "(the cost of working out every result's amount)")
     print(f"hand-written / pay: {medians['hand-written pay'] / medians['pbr pay']:.2f} (above 1: pbr pay is faster)")
     return 0
 

@@ -253,7 +253,17 @@ def _summary(args, counts: dict, done: str) -> int:
     return EXIT_USAGE if (args.strict and rejected) else EXIT_OK
 
 
+def _not_the_input(args) -> None:
+    """Writing the output over the data being read would destroy it."""
+    for name in ("out", "errors"):
+        target = getattr(args, name, None)
+        if target and args.data != "-" and Path(target).resolve() == Path(args.data).resolve():
+            raise UsageError(f"--{name} {target} is the data file being read: writing there would destroy it",
+                             hint=f"give --{name} another file")
+
+
 def _evaluate(args) -> int:
+    _not_the_input(args)
     ruleset = load(args.ruleset, args.rulesets)
     day = as_date(args.as_of)
     counts = {"evaluated": 0, "rejected": 0}
@@ -271,6 +281,7 @@ def _evaluate(args) -> int:
 
 def _pay(args) -> int:
     from .statements import render, write_csv
+    _not_the_input(args)
     ruleset = load(args.ruleset, args.rulesets)
     day = as_date(args.as_of)
     from_date = as_date(args.from_date, "--from date") if args.from_date else None
@@ -289,7 +300,7 @@ def _pay(args) -> int:
         elif args.format == "csv":
             write_csv(run, out)
         else:
-            out.write(render(run, args.format))
+            out.write(render(run, args.format, set_aside=counts["rejected"]))
     return _summary(args, counts, "paid")
 
 

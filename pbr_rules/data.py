@@ -27,6 +27,13 @@ CONVERTERS = {Scalar.DATE: "_date_converter", Scalar.NUMBER: "_numeric_converter
               Scalar.SET: "_set_converter", Scalar.MAP: "_map_converter", Scalar.LIST: "_list_converter"}
 
 
+
+class DateOrdered(list):
+    """A list of records sorted by date that came in another order: ``input_index`` maps each
+    record's id to its place as sent (a payment cap admits units in input order)."""
+
+    __slots__ = ("input_index",)
+
 class SeenIds:
     """The client ids met so far in one input: a second client with an id already met is set
     aside (the one place this rule lives, for JSON Lines and CSV extracts alike)."""
@@ -359,7 +366,11 @@ class ClientReader:
             items.append(normalised)
         key = record.dated_by
         if key and len(items) > 1 and all(item[key] is not None for item in items):
-            items.sort(key=lambda item: item[key])  # stable: same-day records keep input order
+            ordered = sorted(items, key=lambda item: item[key])  # stable: same-day records keep input order
+            if has_id and any(a is not b for a, b in zip(ordered, items)):
+                ordered = DateOrdered(ordered)
+                ordered.input_index = {item["id"]: i for i, item in enumerate(items)}
+            return ordered
         return items
 
     # ---- as-of views ------------------------------------------------------------------------

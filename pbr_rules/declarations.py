@@ -68,7 +68,9 @@ KINDS = (
     DeclarationKind(tree.FloorDecl, "floor", "floor", "floors", Inheritance.INHERITED, overridable=True),
     DeclarationKind(tree.GateDecl, "gate", "gate", "gates", Inheritance.INHERITED, overridable=True),
     DeclarationKind(tree.BudgetDecl, "budget", "budget", "budgets", Inheritance.INHERITED, overridable=True),
-    DeclarationKind(tree.LimitDecl, "limit", "budget limit", "limits", Inheritance.INHERITED, overridable=True),
+    # a limit is the framework's rule: a local ruleset may add limits but not lift one
+    DeclarationKind(tree.LimitDecl, "limit", "budget limit", "limits", Inheritance.INHERITED,
+                    redefine_hint="a limit set by {origin} holds for every ruleset that extends it"),
     DeclarationKind(tree.Example, "example", "example", "examples", Inheritance.OWN, key="title"),
 )
 

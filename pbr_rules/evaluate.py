@@ -186,9 +186,13 @@ class Ruleset:
             forecast.extend(result.forecast)
         lines = ledger.settle()
         forecast.sort(key=lambda e: (e.date, e.provider, e.client, e.item, e.unit or "", e.instalment or ""))
+        first = as_date(from_date, "first date (--from)") if from_date else None
+        last = as_date(to_date, "last date (--to)") if to_date else None
+        if first and last and first > last:
+            raise UsageError(f"the first date {first} is after the last date {last}: no line could be shown",
+                             hint="give --from a date on or before --to")
         return PaymentRun(self.ref, day, tuple(lines), tuple(forecast), tuple(ledger.spend(lines)), tuple(rejected),
-                          shadow, as_date(from_date, "--from date") if from_date else None,
-                          as_date(to_date, "--to date") if to_date else None)
+                          shadow, first, last)
 
     def explain(self, client: dict, as_of) -> tuple[ClientResult, list]:
         """The result, and per outcome: its results and the trace of every binding and rule tried."""
@@ -199,6 +203,9 @@ class Ruleset:
         steps: list = []
         try:
             rows = self.pipeline.run(self._traced.evaluate_all(self.reader.view(prepared, day), day, steps))
+            result = ClientResult(prepared["id"], self.ref, day, tuple(rows))
+            if self.payer is not None:
+                result = self._with_payments(prepared, self.reader.view(prepared, day), day, rows)
         except Exception as error:
             raise self._internal(error, prepared, self._traced) from error
         traces: dict = {}
@@ -208,9 +215,6 @@ class Ruleset:
                 current = traces[step.name] = []
             else:
                 current.append(step)
-        result = ClientResult(prepared["id"], self.ref, day, tuple(rows))
-        if self.payer is not None:
-            result = self._with_payments(prepared, self.reader.view(prepared, day), day, rows)
         sections = [(outcome, [r for r in result.rows if r.outcome == outcome.name], traces[outcome.name])
                     for outcome in self._traced.outcomes]
         return result, sections

@@ -1,9 +1,9 @@
 """What happens to one client's result rows after the outcome functions have run.
 
 The compiled rules give each outcome's status for each unit on its own. Some rules look across
-a client's units: an outcome earned at most N times per client (today); gates, tariffs and
-instalments (next). They run here, in one place, for both the fast path and the traced one
-(`pbr explain`), so that both always give the same results.
+a client's units: an outcome earned at most N times per client. They run here, in one place, for
+both the fast path and the traced one (`pbr explain`), so that both always give the same results.
+(What a client's results are worth is worked out after this, by ``pay``.)
 """
 
 from __future__ import annotations

@@ -251,6 +251,11 @@ class _Filer:
 
     def override(self, kind: DeclarationKind, declaration, name: str, reason: str) -> bool:
         values = self.tables[kind.table]
+        if not kind.overridable:
+            origin = self.origin.get((kind.table, name), self.base.ref if self.base else self.here)
+            self.problems.add(Code.REDEFINED, f"a {kind.noun} cannot be overridden", declaration.span,
+                              kind.redefine_hint.format(name=name, origin=origin))
+            return False
         if self.base is None:
             self.problems.add(Code.NOTHING_TO_OVERRIDE, "nothing to override: this ruleset does not extend another",
                               declaration.span, "add `extends NAME VERSION` to the header, or remove `override`")
@@ -270,9 +275,10 @@ class _Filer:
     def redefined(self, kind: DeclarationKind, declaration, name: str) -> None:
         inherited_from = self.origin.get((kind.table, name), self.base.ref if self.base else self.here)
         if kind.overridable:
-            hint = f'to change it, write `{kind.override_keyword} {name} ... because "..."`'
+            named = "" if name == kind.keyword else f" {name}"  # `contract`, `paid to`: one per ruleset
+            hint = f'to change it, write `{kind.override_keyword}{named} ... because "..."`'
         else:
-            hint = kind.redefine_hint.format(name=name)
+            hint = kind.redefine_hint.format(name=name, origin=inherited_from)
         self.problems.add(Code.REDEFINED, f"{kind.noun} `{name}` is already defined by {inherited_from}",
                           declaration.span, hint)
 

@@ -106,11 +106,23 @@ def _environment() -> jinja2.Environment:
     return environment
 
 
-def render(run: PaymentRun, fmt: str, title: str = "") -> str:
-    """The run as a Markdown or HTML document: every statement, budgets, and the forecast."""
+def render(run: PaymentRun, fmt: str, title: str = "", set_aside: int = 0) -> str:
+    """The run as a Markdown or HTML document: every statement, budgets, and the forecast.
+    ``set_aside`` counts the clients not paid because their records were not valid data."""
     template = _environment().get_template(f"statement.{fmt}.j2")
     return template.render(run=run, statements=statements(run), charts=charts(run), shadow=SHADOW if run.shadow else "",
-                           forecast=run.forecast_by_month(), title=title or f"Payment statements: {run.ruleset}")
+                           forecast=run.forecast_by_month(), title=title or f"Payment statements: {run.ruleset}",
+                           set_aside=set_aside or len(run.rejected))
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value) -> str:
+    """A text cell a spreadsheet will not run as a formula: one that starts like a formula gets a
+    leading apostrophe (client ids and provider names come from data)."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(_FORMULA_START) else text
 
 
 def write_csv(run: PaymentRun, out) -> None:
@@ -118,4 +130,4 @@ def write_csv(run: PaymentRun, out) -> None:
     writer.writerow(LINE_COLUMNS + (["shadow"] if run.shadow else []))
     for data in run.to_json_lines():
         row = [data[c] for c in LINE_COLUMNS[:-1]] + [" | ".join(data["reasons"])]
-        writer.writerow(["" if v is None else v for v in row] + ([data["shadow"]] if run.shadow else []))
+        writer.writerow([spreadsheet_safe(v) for v in row] + ([data["shadow"]] if run.shadow else []))

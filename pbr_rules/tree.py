@@ -649,7 +649,7 @@ class ReduceDecl(PaymentDeclaration):
 
     name: str
     rate: Decimal
-    clients: int
+    clients: Decimal             # a whole number, checked
     period: Period
     illustrative: bool
     doc: Optional[str]

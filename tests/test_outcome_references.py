@@ -201,3 +201,28 @@ def _quarter_end(day: datetime.date) -> datetime.date:
     month = ((day.month - 1) // 3) * 3 + 3
     following = datetime.date(day.year + (month == 12), month % 12 + 1, 1)
     return following - datetime.timedelta(days=1)
+
+
+def test_an_enum_value_named_like_an_outcome_is_still_the_enum_value(tmp_path_factory):
+    rs = load_text(tmp_path_factory, "needs", """ruleset needs version 1.0.0
+extends national 1.0.0
+enum need: housing, work
+extend record client
+  need: optional need
+outcome housed_need "Housing was the need"
+  domain health, final, per client
+  achieved at 2012-01-01 when client.need = housing because "Housing."
+  otherwise pending because "Not housing."
+""")
+    record = base_client(need="housing")
+    assert str(rs.evaluate(record, "2012-12-31").result("housed_need").status) == "achieved"
+
+
+@pytest.mark.parametrize("text", [
+    'example "x"\n  client {"id": "C1"} as of 2012-01-01\n  expect paid planned_exit instalment 1.5 £1.00 on 2012-01-01\n',
+    "tariff planned_exit £99,999,999,999,999,999,999,999.99\n",
+])
+def test_numbers_out_of_range_are_mistakes_not_crashes(tmp_path_factory, text):
+    with pytest.raises(RulesetError) as caught:
+        load_text(tmp_path_factory, "big", "ruleset big version 1.0.0\nextends national 1.0.0\n" + text)
+    assert "internal" not in str(caught.value)

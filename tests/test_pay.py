@@ -312,3 +312,33 @@ def test_shares_always_add_up_to_the_whole():
         assert sum(parts) == amount and all(p == p.quantize(Decimal("0.01")) for p in parts)
 
     check()
+
+
+def test_caps_settle_shortest_period_first(tmp_path_factory):
+    rs = schedule(tmp_path_factory, "two_caps", "cap yearly £500.00 per provider per year\n"
+                                               "cap monthly £150.00 per provider per month\n")
+    records = [client(f"C{n}", complexity="medium", episodes=[episode(end=f"2012-{month:02d}-15")])
+               for n, month in enumerate((6, 7, 8, 9, 10), 1)]
+    run = rs.pay(records, "2012-12-31")
+    paid = [l["paid"] for l in sorted(lines(run, item="planned_exit"), key=lambda l: l["date"])]
+    # each month pays £150 of £200; the year stops at £500: June to September, then £50 in October
+    assert paid == ["150.00", "150.00", "150.00", "50.00", "0.00"]
+
+
+def test_the_cap_admits_a_clients_episodes_in_input_order(tmp_path_factory):
+    rs = schedule(tmp_path_factory, "small_cap", "cap small £300.00 per provider per quarter\n")
+    later_first = [episode("EB", start="2012-06-01", end="2012-11-30"), episode("EA", start="2012-05-01",
+                                                                                end="2012-11-30")]
+    run = rs.pay([client(complexity="medium", episodes=later_first)], "2012-12-31")
+    assert {l["unit"]: l["status"] for l in lines(run, item="planned_exit")} == {"EB": "payable", "EA": "part_capped"}
+
+
+def test_a_blank_provider_is_no_provider(lincolnshire):
+    run = lincolnshire.pay([client(provider="P9", episodes=[dict(episode(), provider="")])], "2012-12-31")
+    assert {l["provider"] for l in run_lines(run)} == {"P9"}
+
+
+def test_a_framework_limit_cannot_be_lifted(tmp_path_factory):
+    with pytest.raises(RulesetError) as caught:
+        schedule(tmp_path_factory, "lifted", 'override limit reliable_improvement to 100% of drugs because "More."\n')
+    assert "cannot be overridden" in str(caught.value)

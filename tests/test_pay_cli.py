@@ -90,3 +90,26 @@ def test_untrusted_names_are_escaped(capsys, tmp_path):
 def test_a_ruleset_without_tariffs_pays_nothing(capsys):
     code, out, err = run(capsys, "pay", "national", "--data", CLIENTS, "--as-of", "2013-12-31")
     assert code == 0 and out == "" and "nothing is paid" in err
+
+
+def test_csv_cells_cannot_become_spreadsheet_formulas(capsys, tmp_path):
+    data = tmp_path / "clients.jsonl"
+    record = json.loads(CLIENTS.read_text().splitlines()[0])
+    record["id"] = "=HYPERLINK(1)"
+    data.write_text(json.dumps(record) + "\n")
+    _, out, _ = run(capsys, "pay", "lincolnshire", "--data", data, "--as-of", "2013-12-31", "--format", "csv")
+    assert {row["client"] for row in csv.DictReader(io.StringIO(out)) if row["client"]} == {"'=HYPERLINK(1)"}
+
+
+def test_the_output_never_overwrites_the_data(capsys, tmp_path):
+    data = tmp_path / "clients.jsonl"
+    data.write_text(CLIENTS.read_text())
+    code, _, err = run(capsys, "pay", "lincolnshire", "--data", data, "--as-of", "2013-12-31", "--out", data)
+    assert code == 2 and "destroy" in err and data.read_text() == CLIENTS.read_text()
+
+
+def test_statements_say_how_many_clients_were_set_aside(capsys, tmp_path):
+    data = tmp_path / "clients.jsonl"
+    data.write_text(CLIENTS.read_text() + '{"id": "BAD", "episodes": 3}\n')
+    _, out, _ = run(capsys, "pay", "lincolnshire", "--data", data, "--as-of", "2013-12-31", "--format", "md")
+    assert "1 client was set aside" in out

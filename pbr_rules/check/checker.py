@@ -332,7 +332,7 @@ class Checker(Visitor):
             circle = frozenset(n for kind, n in path if kind == "outcome")
             if path and circle not in reported:
                 reported.add(circle)
-                shown = " -> ".join([name] + [n for kind, n in path if kind == "outcome"])
+                shown = " -> ".join([name] + [n if kind == "outcome" else f"{n} (a definition)" for kind, n in path])
                 self.error(Code.CIRCULAR_OUTCOMES, f"outcomes use each other's results in a circle: {shown}",
                            outcome.span, "one of them must be decided without the others")
 

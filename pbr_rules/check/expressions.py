@@ -90,7 +90,8 @@ class ExpressionChecker(Visitor):
             self.ctx.note_use("definition", node.name)
             t = self.ctx.definition_type(node.name)
             return self.typed(node, t, ref=self.ctx.definition_symbol(node.name))
-        if node.name in self.ctx.resolved.outcomes:
+        expected_enum = self.ctx.enums.get(expected.name) if expected is not None and expected.kind == "enum" else None
+        if node.name in self.ctx.resolved.outcomes and not (expected_enum and node.name in expected_enum.values):
             return self.outcome_ref(node, (), scopes)
         return self.enum_value(node, scopes, expected)
 
@@ -204,9 +205,10 @@ class ExpressionChecker(Visitor):
             return tree.OutcomeRef(node.name, unit, span=node.span, type=ERROR)
         self.ctx.note_use("outcome", node.name)
         if outcome.frequency.per_client:
+            limit = outcome.frequency.limit
             self.error(Code.BAD_OUTCOME_REFERENCE, f"outcome `{node.name}` is earned at most "
-                       f"{outcome.frequency.limit} time(s) per client, so its result for one unit depends on the "
-                       "others: it cannot be referred to", node.span, "refer to an outcome earned once per unit")
+                       f"{'once' if limit == 1 else f'{limit} times'} per client, so its result for one unit depends "
+                       "on the others: it cannot be referred to", node.span, "refer to an outcome earned once per unit")
         if classification.unit_type == "client":
             if args:
                 self.error(Code.BAD_OUTCOME_REFERENCE, f"outcome `{node.name}` is per client: refer to it without "

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Optional
 import attrs
 
 from .. import tree
-from ..errors import Code
+from ..errors import Code, Problems
 from ..values import format_percent
 from ..visitor import Visitor
 from ..words import did_you_mean
@@ -27,6 +27,10 @@ if TYPE_CHECKING:
     from .checker import Checker
 
 ONE = Decimal(1)
+
+
+def times(count: int) -> str:
+    return "once" if count == 1 else f"{count} times"
 
 
 @attrs.frozen
@@ -45,7 +49,6 @@ class PaymentSchedule:
     gates: dict           # name -> GateDecl
     budgets: dict         # name -> BudgetDecl
     limits: dict          # outcome -> LimitDecl
-    declarations: dict    # (table, name) -> the declaration as written, for the docs
     fee_lists: dict       # fee -> the client list holding its units (fees per client have none)
 
     @property
@@ -90,6 +93,10 @@ class PaymentChecker(Visitor):
 
     # ---- declarations ---------------------------------------------------------------------------
     def visit_ContractDecl(self, contract: tree.ContractDecl) -> None:
+        if contract.start.day > 28:
+            self.error(Code.BAD_PAYMENT, f"a contract starting on {contract.start} has no same day in every month, so "
+                       "its contract years would have no clear first day", contract.span,
+                       "start the contract on a day from the 1st to the 28th")
         self.contract_start = contract.start
 
     def visit_PayeeDecl(self, payee: tree.PayeeDecl) -> None:
@@ -135,6 +142,10 @@ class PaymentChecker(Visitor):
                        tariff.span, "give every value an amount (£0.00 if it is unpaid)")
 
     def visit_FeeDecl(self, fee: tree.FeeDecl) -> None:
+        if fee.name in self.ctx.resolved.outcomes or fee.name == "floor_top_up":
+            self.error(Code.DUPLICATE_NAME, f"a fee cannot be called `{fee.name}`: payment lines name their item, and "
+                       f"`{fee.name}` already names " + ("an outcome" if fee.name != "floor_top_up" else "floor top-ups"),
+                       fee.span, "choose another name, like `attachment_fee`")
         if fee.unit_type != "client":
             lists = self.ctx.record_checker.lists_by_record.get(fee.unit_type, [])
             if len(lists) != 1:
@@ -147,8 +158,15 @@ class PaymentChecker(Visitor):
         when = self.ctx.expressions.condition(fee.when, scopes, "a fee's condition") if fee.when else None
         self.tables["fees"][fee.name] = fee.replace(on=on, when=when, unit_binding=unit)
 
+    def paid(self, name: str, span, what: str) -> None:
+        """A split or gate of an outcome that has no tariff would do nothing: say so."""
+        if name in self.ctx.resolved.outcomes and name not in self.ctx.resolved.tables["tariffs"]:
+            self.error(Code.BAD_PAYMENT, f"{what} `{name}`, which has no tariff, so it would change nothing", span,
+                       f"add `tariff {name} ...`, or remove this")
+
     def visit_SplitDecl(self, split: tree.SplitDecl) -> None:
         self.outcome(split.name, split.span)
+        self.paid(split.name, split.span, "the split is of")
         total = sum((s.share for s in split.shares), Decimal(0))
         providers = [s.provider for s in split.shares]
         if total != ONE:
@@ -167,6 +185,9 @@ class PaymentChecker(Visitor):
         self.tables["caps"][cap.name] = cap
 
     def visit_ReduceDecl(self, reduce: tree.ReduceDecl) -> None:
+        if reduce.clients != int(reduce.clients) or reduce.clients < 0:
+            self.error(Code.BAD_PAYMENT, f"`above {reduce.clients} clients`: a number of clients is a whole number",
+                       reduce.span)
         if not 0 <= reduce.rate < ONE:
             self.error(Code.BAD_SHARES, f"a reduced rate must be less than 100%, not {format_percent(reduce.rate)}",
                        reduce.span)
@@ -181,6 +202,7 @@ class PaymentChecker(Visitor):
     def visit_GateDecl(self, gate: tree.GateDecl) -> None:
         for name in gate.outcomes:
             gated = self.outcome(name, gate.span)
+            self.paid(name, gate.span, "the gate holds")
             if gated is None or gated.classification is None:
                 continue
             for other in gate.until:
@@ -192,10 +214,11 @@ class PaymentChecker(Visitor):
                 elif opener.unit_type not in ("client", gated.unit_type):
                     self.error(Code.BAD_GATE, f"gate `{gate.name}`: `{name}` is per {gated.unit_type} but `{other}` "
                                f"is per {opener.unit_type}, so there is no one result of `{other}` to wait for",
-                               gate.span, f"wait for outcomes per {gated.unit_type} or per client")
+                               gate.span, f"wait for outcomes per {gated.unit_type}, or per client"
+                               if gated.unit_type != "client" else "wait for outcomes per client")
                 elif opener.frequency.per_client:
                     self.error(Code.BAD_GATE, f"gate `{gate.name}` waits for `{other}`, which is earned at most "
-                               f"{opener.frequency.limit} time(s) per client", gate.span)
+                               f"{times(opener.frequency.limit)} per client", gate.span)
         self.tables["gates"][gate.name] = gate
 
     def visit_BudgetDecl(self, budget: tree.BudgetDecl) -> None:
@@ -215,20 +238,23 @@ class PaymentChecker(Visitor):
         self.tables["budgets"][budget.name] = budget
 
     def visit_LimitDecl(self, limit: tree.LimitDecl) -> None:
-        self.outcome(limit.name, limit.span)
+        outcome = self.outcome(limit.name, limit.span)
         if limit.domain not in self.ctx.resolved.domains:
             self.error(Code.UNKNOWN_DOMAIN, f"there is no domain `{limit.domain}`", limit.span,
                        did_you_mean(limit.domain, self.ctx.resolved.domains))
+        elif outcome is not None and outcome.domain not in (None, limit.domain):
+            self.error(Code.BAD_SHARES, f"`{limit.name}` is in the {outcome.domain} domain, not {limit.domain}",
+                       limit.span)
+        if limit.share > ONE:
+            self.error(Code.BAD_SHARES, f"a limit of {format_percent(limit.share)} is more than the whole budget",
+                       limit.span, "a limit is at most 100%")
         self.tables["limits"][limit.name] = limit
 
     # ---- the whole schedule ------------------------------------------------------------------
     def finish(self) -> PaymentSchedule:
         self.check_limits()
         payees = self.check_payees()
-        declarations = {(table, name): self.ctx.resolved.tables[table][name]
-                        for table in ("contract", "payees", *self.tables) for name in self.ctx.resolved.tables[table]}
-        return PaymentSchedule(self.contract_start, payees, declarations=declarations, fee_lists=self.fee_lists,
-                               **self.tables)
+        return PaymentSchedule(self.contract_start, payees, fee_lists=self.fee_lists, **self.tables)
 
     def check_limits(self) -> None:
         for limit in self.tables["limits"].values():
@@ -243,17 +269,17 @@ class PaymentChecker(Visitor):
                                    f"the limit is set by {self.ctx.resolved.origin[('limits', limit.name)]}, line "
                                    f"{limit.span.line}" + (f": {limit.doc}" if limit.doc else ""))
 
-    def paid_unit_types(self) -> list[str]:
-        types = []
+    def paid_unit_types(self) -> dict:
+        """Each kind of unit that is paid, with the first declaration that pays one."""
+        types: dict = {}
         for tariff in self.tables["tariffs"].values():
-            outcome = self.ctx.resolved.outcomes[tariff.name]
-            types.append(outcome.unit_type)
-        types += [fee.unit_type for fee in self.tables["fees"].values()]
-        return list(dict.fromkeys(t for t in types if t))
+            types.setdefault(self.ctx.resolved.outcomes[tariff.name].unit_type, tariff)
+        for fee in self.tables["fees"].values():
+            types.setdefault(fee.unit_type, fee)
+        return {unit_type: declaration for unit_type, declaration in types.items() if unit_type}
 
     def check_payees(self) -> dict:
         payee = self.payee
-        unit_types = self.paid_unit_types()
         if payee is None:
             return {}
         last = payee.choices[-1]
@@ -261,17 +287,34 @@ class PaymentChecker(Visitor):
             self.error(Code.BAD_PAYEE, "the last choice of `paid to` must be a provider's name in quotes, with no "
                        "condition, so that every payment has someone to go to", last.span,
                        'end with a default, like `"unassigned"`')
+        origin = self.ctx.resolved.origin.get(("payees", "paid to"))
+        inherited = origin != self.ctx.resolved.ref
         checked = {}
-        for unit_type in unit_types or ["client"]:
-            record = T("record", unit_type)
-            symbol = Symbol(SymbolKind.UNIT, "unit", record)
-            scopes = Scopes().inner({"unit": symbol})
-            choices = []
-            for choice in payee.choices:
-                provider = self.expect(choice.provider, scopes, TEXT, f"who is paid for {unit_type} units")
-                when = (self.ctx.expressions.condition(choice.when, scopes, "the condition of a `paid to` choice")
-                        if choice.when is not None else None)
-                choices.append(choice.replace(provider=provider, when=when))
-            checked[unit_type] = (symbol, tuple(choices))
+        for unit_type, paid_by in (self.paid_unit_types() or {"client": None}).items():
+            problems = self.ctx.problems
+            self.ctx.problems = Problems()  # mistakes for this kind of unit: said where they arise
+            try:
+                checked[unit_type] = self.payee_for(payee, unit_type)
+            finally:
+                found, self.ctx.problems = self.ctx.problems, problems
+            if found and inherited and paid_by is not None:
+                first = found.errors[0]
+                self.error(Code.BAD_PAYEE, f"who is paid for {unit_type} units cannot be worked out: the inherited "
+                           f"`paid to` ({origin}, line {payee.span.line}) says: {first.message}",
+                           paid_by.span, f"override `paid to` with choices for {unit_type} units, or give the "
+                           f"{unit_type} record the field it needs")
+            else:
+                problems.errors.extend(found.errors)
         return checked
 
+    def payee_for(self, payee: tree.PayeeDecl, unit_type: str) -> tuple:
+        """The checked choices of `paid to` for one kind of unit, `unit` bound to it."""
+        symbol = Symbol(SymbolKind.UNIT, "unit", T("record", unit_type))
+        scopes = Scopes().inner({"unit": symbol})
+        choices = []
+        for choice in payee.choices:
+            provider = self.expect(choice.provider, scopes, TEXT, f"who is paid for {unit_type} units")
+            when = (self.ctx.expressions.condition(choice.when, scopes, "the condition of a `paid to` choice")
+                    if choice.when is not None else None)
+            choices.append(choice.replace(provider=provider, when=when))
+        return symbol, tuple(choices)

@@ -135,7 +135,7 @@ class Generator(Visitor):
                 lines.append(f"_p = {provider}")
             else:
                 lines.append(f"_p = {provider} if ({self.ex(choice.when)}) is True else None")
-            lines.append("if _p is not None: return _p")
+            lines.append("if _p: return _p")  # a blank provider is no provider
         return lines + ["return None"]
 
     def unit_function(self, name: str, binding, span, body) -> None:

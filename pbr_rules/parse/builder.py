@@ -20,6 +20,9 @@ from ..errors import Code, InternalError, RulesetSyntaxError, Span
 from ..values import Duration, Money, Percent
 
 
+MONEY_LIMIT = Decimal(10) ** 12  # with pence, 14 digits: far inside Decimal's exact 28
+
+
 def clean_text(raw: str) -> str:
     """A quoted text without its quotes, escapes undone, runs of white space made one space."""
     raw = re.sub(r"\s+", " ", raw)  # first: a text may run over lines, which JSON does not allow
@@ -398,9 +401,14 @@ class Builder:
         return {"illustrative": any(c.type == "ILLUSTRATIVE" for c in tokens),
                 "doc": clean_text(docs[-1]) if docs else None}
 
-    @staticmethod
-    def _money(token) -> Decimal:
-        return Decimal(str(token)[1:].replace(",", ""))
+    def _money(self, token) -> Decimal:
+        amount = Decimal(str(token)[1:].replace(",", ""))
+        if amount >= MONEY_LIMIT:
+            span = self._tspan(token)
+            return self._fail(RulesetSyntaxError(
+                f"{token} is more money than pbr_rules can count exactly", code=Code.SYNTAX, span=span,
+                source_line=self.lines[span.line - 1], hint="amounts are below £1,000,000,000,000"), Decimal(0))
+        return amount
 
     @staticmethod
     def _share(token) -> Decimal:
@@ -476,7 +484,7 @@ class Builder:
     def reduce_decl(self, meta, children):
         name, rate, clients, period, *rest = children
         extras = self._extras(rest)
-        return tree.ReduceDecl(str(name), self._share(rate), int(Decimal(str(clients))), period,
+        return tree.ReduceDecl(str(name), self._share(rate), Decimal(str(clients)), period,
                                extras["illustrative"], extras["doc"], None, span=self._span(meta))
 
     def floor_decl(self, meta, children):
@@ -569,7 +577,13 @@ class Builder:
                                        self._tspan(item), span=self._span(meta))
 
     def instalment_ref(self, meta, children):
-        return int(str(children[0]))
+        text = str(children[0])
+        if not text.isdigit() or int(text) < 1:
+            span = self._tspan(children[0])
+            return self._fail(RulesetSyntaxError(
+                f"instalment {text}: instalments are numbered 1, 2, 3, ...", code=Code.SYNTAX, span=span,
+                source_line=self.lines[span.line - 1], hint="write `instalment 2` for the second"), 1)
+        return int(text)
 
     def _expected(self, meta, children, rule):
         return (_EXPECTED_STATUS[rule], self._date(children[0]) if children and children[0] else None)
@@ -677,7 +691,7 @@ class Builder:
         return self._literal(Percent(Decimal(str(children[0])) / 100), meta)
 
     def money(self, meta, children):
-        return self._literal(Money(Decimal(str(children[0])[1:].replace(",", ""))), meta)
+        return self._literal(Money(self._money(children[0])), meta)
 
     def date(self, meta, children):
         return self._literal(self._date(children[0]), meta)

@@ -33,7 +33,7 @@ class PaymentRun:
 
     ruleset: str
     as_of: datetime.date
-    lines: tuple                   # PaymentLine
+    settled: tuple                 # every PaymentLine, settled, in statement order
     forecast: tuple                # ForecastEntry, by date
     budgets: tuple                 # BudgetSpend
     rejected: tuple                # evaluate.Rejected
@@ -47,12 +47,15 @@ class PaymentRun:
         return (self.from_date is None or day >= self.from_date) and (self.to_date is None or day <= self.to_date)
 
     @property
-    def shown_lines(self) -> tuple:
-        """The lines dated within --from/--to."""
-        return tuple(line for line in self.lines if self.in_range(line.date))
+    def lines(self) -> tuple:
+        """The lines dated within from_date/to_date (all of them without either); caps and
+        floors were settled over every line."""
+        if self.from_date is None and self.to_date is None:
+            return self.settled
+        return tuple(line for line in self.settled if self.in_range(line.date))
 
     def to_json_lines(self):
-        for line in self.shown_lines:
+        for line in self.lines:
             data = line.to_json()
             if self.shadow:
                 data["shadow"] = SHADOW
@@ -61,7 +64,7 @@ class PaymentRun:
     def statements(self) -> list:
         """(provider, period, lines) for each provider and quarter, providers in name order."""
         groups: dict = {}
-        for line in self.shown_lines:
+        for line in self.lines:
             groups.setdefault((line.provider, line.period or ""), []).append(line)
         return [(provider, period, lines) for (provider, period), lines in sorted(groups.items())]
 

@@ -3,7 +3,7 @@ period, and spend against budgets.
 
 The ledger takes every client's lines and settles them in a fixed order: reductions first (a
 reduced line is worth less), then each cap in the ruleset's order, then floors on what the caps
-left. Caps admit lines in a stated total order (date, client id as text, outcome in the
+left (shortest period first, each counting what the ones before left). Caps admit lines in a stated total order (date, client id as text, outcome in the
 ruleset's order, unit in input order, instalment, unless the cap states another), so the line
 that crosses a cap is always the same one, whatever order the clients came in.
 """
@@ -22,6 +22,9 @@ from ..values import format_money, format_percent
 from .lines import ZERO, LineKind, LineStatus, PaymentLine, to_penny
 
 DEFAULT_ORDER = tuple(CapOrderKey)
+# caps settle from the shortest period to the longest, so that a longer cap counts what the
+# shorter ones left to be paid (a yearly cap never counts money a monthly cap refused)
+PERIOD_LENGTH = {Period.MONTH: 1, Period.QUARTER: 3, Period.YEAR: 12, Period.CONTRACT_YEAR: 12}
 FINANCIAL_YEAR_START = (4, 1)  # a contract year without a contract start runs from 1 April
 
 
@@ -78,7 +81,7 @@ class BudgetSpend:
 
 class Ledger:
     def __init__(self, schedule: PaymentSchedule, as_of: datetime.date, domains: dict):
-        self.s = schedule
+        self.schedule = schedule
         self.as_of = as_of
         self.domains = domains  # outcome -> its domain
         self.lines: list = []
@@ -89,11 +92,11 @@ class Ledger:
     def settle(self) -> list:
         """Every line after reductions, caps and floors, in the order of the statement."""
         lines = self.lines
-        for reduction in self.s.reductions.values():
+        for reduction in self.schedule.reductions.values():
             lines = self.reduce(lines, reduction)
-        for cap in self.s.caps.values():
+        for cap in sorted(self.schedule.caps.values(), key=lambda cap: PERIOD_LENGTH[cap.period]):
             lines = self.cap(lines, cap)
-        for floor in self.s.floors.values():
+        for floor in self.schedule.floors.values():
             lines = lines + self.floor(lines, floor)
         return sorted(lines, key=output_key)
 
@@ -102,7 +105,7 @@ class Ledger:
         groups: dict = {}
         for index, line in enumerate(lines):
             if line.kind is LineKind.OUTCOME and line.paid > 0:
-                label = period_of(period, line.date, self.s.contract_start).label
+                label = period_of(period, line.date, self.schedule.contract_start).label
                 groups.setdefault((line.provider, label), []).append(index)
         key = order_key(keys)
         return {group: sorted(indexes, key=lambda i: key(lines[i])) for group, indexes in groups.items()}
@@ -146,7 +149,7 @@ class Ledger:
         active: dict = {}
         earned: dict = {}
         for line in lines:
-            span = period_of(floor.period, line.date, self.s.contract_start) if line.date else None
+            span = period_of(floor.period, line.date, self.schedule.contract_start) if line.date else None
             if span is None:
                 continue
             if floor.with_fee is None or (line.kind is LineKind.FEE and line.item == floor.with_fee):
@@ -171,14 +174,14 @@ class Ledger:
     def spend(self, lines: list) -> list:
         """Spend against each budget and each outcome's share of it, by contract year."""
         out = []
-        for budget in self.s.budgets.values():
+        for budget in self.schedule.budgets.values():
             spent: dict = {}
             for line in lines:
                 if line.kind is LineKind.OUTCOME and self.domains.get(line.item) == budget.domain and line.date:
-                    year = period_of(Period.CONTRACT_YEAR, line.date, self.s.contract_start).label
+                    year = period_of(Period.CONTRACT_YEAR, line.date, self.schedule.contract_start).label
                     spent[(year, None)] = spent.get((year, None), ZERO) + line.paid
                     spent[(year, line.item)] = spent.get((year, line.item), ZERO) + line.paid
-            this_year = period_of(Period.CONTRACT_YEAR, self.as_of, self.s.contract_start).label
+            this_year = period_of(Period.CONTRACT_YEAR, self.as_of, self.schedule.contract_start).label
             years = sorted({year for year, _ in spent} | {this_year})
             for year in years:
                 out.append(BudgetSpend(budget.name, budget.domain, year, None, budget.amount,

@@ -108,13 +108,13 @@ class ForecastEntry:
 @attrs.frozen(slots=True)
 class _Part:
     number: int
-    of: int
+    count: int                        # how many parts the tariff is paid in
     date: Optional[datetime.date]
     amount: Optional[Decimal]
 
     @property
     def label(self) -> Optional[str]:
-        return f"{self.number}/{self.of}" if self.of > 1 else None
+        return f"{self.number}/{self.count}" if self.count > 1 else None
 
 
 class ClientPayments:
@@ -126,8 +126,8 @@ class ClientPayments:
 
     def __init__(self, schedule: PaymentSchedule, functions: dict, outcomes: tuple, unit_lists: dict,
                  key_texts: dict, view_as_of: Callable):
-        self.s = schedule
-        self.f = functions
+        self.schedule = schedule
+        self.functions = functions
         self.order = {o.name: number for number, o in enumerate(outcomes)}
         self.order.update({name: len(outcomes) + number for number, name in enumerate(schedule.fees)})
         self.unit_lists = unit_lists
@@ -145,8 +145,8 @@ class ClientPayments:
         lines: list = []
         forecast: list = []
         by_outcome = self.rows_by_outcome(rows)
-        for name, tariff in self.s.tariffs.items():
-            units = None
+        for name, tariff in self.schedule.tariffs.items():
+            units = input_index = None
             quick = not tariff.instalments
             for unit_order, row in enumerate(by_outcome.get(name, ())):
                 status = row.status
@@ -155,11 +155,13 @@ class ClientPayments:
                     continue  # nothing is paid, and nothing is expected: the common case, kept fast
                 if units is None:
                     units = self.units(view, name)
-                self.outcome_lines(client, view, as_of, tariff, row, units[unit_order], unit_order, by_outcome,
-                                   lines, forecast)
-        for fee in self.s.fees.values():
+                    input_index = getattr(client.get(self.unit_lists.get(name) or ""), "input_index", None)
+                unit = units[unit_order]
+                self.outcome_lines(client, view, as_of, tariff, row, unit,
+                                   input_index[unit["id"]] if input_index else unit_order, by_outcome, lines, forecast)
+        for fee in self.schedule.fees.values():
             self.fee_lines(view, as_of, fee, lines)
-        start = self.s.contract_start
+        start = self.schedule.contract_start
         if start is not None:
             lines = [line for line in lines if line.date is None or line.date >= start]
             forecast = [entry for entry in forecast if entry.date >= start]
@@ -177,7 +179,7 @@ class ClientPayments:
         return [view] if list_field is None else view[list_field]
 
     def provider(self, view: dict, as_of, unit_type: str, unit: dict) -> str:
-        function = self.f.get(f"p_{unit_type}")
+        function = self.functions.get(f"p_{unit_type}")
         provider = function(view, as_of, unit) if function else None
         return provider if provider is not None else DEFAULT_PROVIDER
 
@@ -189,7 +191,7 @@ class ClientPayments:
         amount, held_reason = self.tariff_amount(view, as_of, tariff, unit)
         if amount is not None:
             amounts = share_of(amount, [p.share for p in tariff.instalments] + [None])
-            parts = [_Part(part.number, part.of, part.date, amounts[part.number - 1]) for part in parts]
+            parts = [_Part(part.number, part.count, part.date, amounts[part.number - 1]) for part in parts]
         provider = self.provider(view, as_of, self.unit_types[tariff.name], unit)
         opened, gate_reason = self.gate(tariff.name, row, by_outcome)
         order = self.order[tariff.name]
@@ -219,7 +221,7 @@ class ClientPayments:
         """(the tariff for this unit, None) or (None, why it is held)."""
         if tariff.key is None:
             return tariff.amount, None
-        key = self.f[f"t_{tariff.name}"](view, as_of, unit)
+        key = self.functions[f"t_{tariff.name}"](view, as_of, unit)
         if key is None:
             return None, (f"Held: {self.key_texts.get(tariff.name, 'the tariff group')} is not recorded, so the "
                           f"tariff of {tariff.name} cannot be chosen.")
@@ -234,7 +236,7 @@ class ClientPayments:
         count = len(tariff.instalments) + 1
         parts = []
         for number in range(1, count):
-            parts.append(_Part(number, count, self.f[f"i_{tariff.name}_{number}"](view, as_of, unit), None))
+            parts.append(_Part(number, count, self.functions[f"i_{tariff.name}_{number}"](view, as_of, unit), None))
         if row.status is Status.ACHIEVED:
             parts.append(_Part(count, count, row.date, None))
         elif row.status is Status.PENDING and row.due is not None:
@@ -244,7 +246,7 @@ class ClientPayments:
     def part_stands(self, client, as_of, outcome, row, unit, part) -> bool:
         """Is a part due? The last when achieved; an instalment while the outcome had not failed
         as of the instalment's date (a failure on that very date stops it)."""
-        if part.number == part.of:
+        if part.number == part.count:
             return row.status is Status.ACHIEVED
         if row.status in (Status.ACHIEVED, Status.PENDING):
             return True  # a decided status never changes, so it had not failed then either
@@ -255,16 +257,16 @@ class ClientPayments:
         then = next((u for u in units if u is day_view or u.get("id") == unit.get("id")), None)
         if then is None:
             return False
-        earlier = self.f[f"o_{outcome}"](day_view, part.date, then)
+        earlier = self.functions[f"o_{outcome}"](day_view, part.date, then)
         return earlier[2] is not Status.NOT_ACHIEVED
 
     def part_reasons(self, tariff, row, part) -> tuple:
-        if part.of == 1:
+        if part.count == 1:
             return (f"{tariff.name} achieved on {row.date.isoformat()}: tariff {format_money(part.amount)}."
                     if part.amount is not None else f"{tariff.name} achieved on {row.date.isoformat()}.",)
         share = (f"{format_percent(tariff.instalments[part.number - 1].share)} of the tariff"
-                 if part.number < part.of else "the rest of the tariff")
-        when = (f"due on {part.date.isoformat()} while {tariff.name} has not failed" if part.number < part.of
+                 if part.number < part.count else "the rest of the tariff")
+        when = (f"due on {part.date.isoformat()} while {tariff.name} has not failed" if part.number < part.count
                 else f"on achievement, {row.date.isoformat() if row.date else 'when achieved'}")
         return (f"Instalment {part.label} of {tariff.name}: {share}, {when}.",)
 
@@ -294,7 +296,7 @@ class ClientPayments:
         return next((r for r in rows if r.unit == unit), None)
 
     def split(self, line: PaymentLine) -> list:
-        split = self.s.splits.get(line.item)
+        split = self.schedule.splits.get(line.item)
         if split is None:
             return [line]
         shares = [s.share for s in split.shares]
@@ -318,8 +320,8 @@ class ClientPayments:
 
     # ---- fees ----------------------------------------------------------------------------------
     def fee_lines(self, view, as_of, fee, lines: list) -> None:
-        function = self.f[f"f_{fee.name}"]
-        units = [view] if fee.unit_type == "client" else view[self.fee_list(fee)]
+        function = self.functions[f"f_{fee.name}"]
+        units = [view] if fee.unit_type == "client" else view[self.schedule.fee_lists[fee.name]]
         for unit_order, unit in enumerate(units):
             condition, date = function(view, as_of, unit)
             if condition is not True or date is None or date > as_of:
@@ -331,9 +333,6 @@ class ClientPayments:
                                      LineStatus.PAYABLE, (f"Fee {fee.name} for {what}: {format_money(fee.amount)}, "
                                                           f"on {date.isoformat()}.",),
                                      LineKind.FEE, self.order[fee.name], unit_order, 0))
-
-    def fee_list(self, fee) -> str:
-        return self.s.fee_lists[fee.name]
 
 
 def amounts_by_unit(lines) -> dict:
