@@ -342,3 +342,16 @@ def test_a_framework_limit_cannot_be_lifted(tmp_path_factory):
     with pytest.raises(RulesetError) as caught:
         schedule(tmp_path_factory, "lifted", 'override limit reliable_improvement to 100% of drugs because "More."\n')
     assert "cannot be overridden" in str(caught.value)
+
+
+@pytest.mark.parametrize("text, code", [
+    ("override tariff planned_exit £999.00\n", Code.MISSING_OVERRIDE_REASON),
+    ("override cap c £1.00 per provider per month\ntariff housing £1.00\n", Code.MISSING_OVERRIDE_REASON),
+    ('tariff housing £400.00 because "x"\n', Code.REASON_WITHOUT_OVERRIDE),
+    ('fee f £1.00 per client on 2012-01-01 because "x"\n', Code.REASON_WITHOUT_OVERRIDE),
+])
+def test_payment_declarations_get_the_usual_syntax_messages(tmp_path_factory, text, code):
+    with pytest.raises(RulesetError) as caught:
+        load_text(tmp_path_factory, "said", HEADER.format(name="said") + text)
+    errors = caught.value.errors if isinstance(caught.value, RulesetErrors) else [caught.value]
+    assert errors[0].code is code
