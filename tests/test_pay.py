@@ -355,3 +355,17 @@ def test_payment_declarations_get_the_usual_syntax_messages(tmp_path_factory, te
         load_text(tmp_path_factory, "said", HEADER.format(name="said") + text)
     errors = caught.value.errors if isinstance(caught.value, RulesetErrors) else [caught.value]
     assert errors[0].code is code
+
+
+def test_paid_to_maps_clients_to_providers_by_group(tmp_path_factory):
+    rs = schedule(tmp_path_factory, "groups", """override paid to "young_people" when client.date_of_birth >= 1987-04-01,
+                 "prescribing" when unit.modality = "prescribing",
+                 unit.provider, "unassigned"
+  because "Stockport splits its clients between four providers."
+""")
+    young = client("Y", date_of_birth="1990-01-01", episodes=[dict(episode(), modality="prescribing")])
+    prescribed = client("P", date_of_birth="1970-01-01", episodes=[dict(episode(provider="Q"), modality="prescribing")])
+    other = client("O", date_of_birth="1970-01-01", episodes=[episode(provider="Q")])
+    run = rs.pay([young, prescribed, other], "2012-12-31")
+    assert {l["client"]: l["provider"] for l in lines(run, item="planned_exit")} == {
+        "Y": "young_people", "P": "prescribing", "O": "Q"}
