@@ -62,6 +62,18 @@ def statements(run: PaymentRun) -> list:
     return out
 
 
+def summary(run: PaymentRun) -> list:
+    """(provider, due, paid, held lines) over every line shown, and ("All providers", ...) last."""
+    rows: dict = {}
+    for line in run.lines:
+        due, paid, held = rows.get(line.provider, (ZERO, ZERO, 0))
+        rows[line.provider] = (due + (line.due or ZERO), paid + line.paid, held + (line.status is LineStatus.HELD))
+    out = [(provider, *totals) for provider, totals in sorted(rows.items())]
+    if len(out) > 1:
+        out.append(("All providers", _sum(r[1] for r in out), _sum(r[2] for r in out), sum(r[3] for r in out)))
+    return out
+
+
 def _sum(amounts) -> Decimal:
     return sum((a for a in amounts if a is not None), ZERO)
 
@@ -110,7 +122,8 @@ def render(run: PaymentRun, fmt: str, title: str = "", set_aside: int = 0) -> st
     """The run as a Markdown or HTML document: every statement, budgets, and the forecast.
     ``set_aside`` counts the clients not paid because their records were not valid data."""
     template = _environment().get_template(f"statement.{fmt}.j2")
-    return template.render(run=run, statements=statements(run), charts=charts(run), shadow=SHADOW if run.shadow else "",
+    return template.render(run=run, statements=statements(run), summary=summary(run), charts=charts(run),
+                           shadow=SHADOW if run.shadow else "",
                            forecast=run.forecast_by_month(), title=title or f"Payment statements: {run.ruleset}",
                            set_aside=set_aside or len(run.rejected))
 
