@@ -369,3 +369,10 @@ def test_paid_to_maps_clients_to_providers_by_group(tmp_path_factory):
     run = rs.pay([young, prescribed, other], "2012-12-31")
     assert {l["client"]: l["provider"] for l in lines(run, item="planned_exit")} == {
         "Y": "young_people", "P": "prescribing", "O": "Q"}
+
+
+@pytest.mark.parametrize("amount", ["£1,00", "£1,000.5", "£100.001", "£10,0000.00"])
+def test_an_amount_written_wrongly_is_told_in_words(tmp_path_factory, amount):
+    with pytest.raises(RulesetError) as caught:
+        load_text(tmp_path_factory, "money", HEADER.format(name="money") + f"tariff housing {amount}\n")
+    assert f"{amount} is not an amount of money" in str(caught.value) and "£1,333.33" in str(caught.value)

@@ -20,6 +20,7 @@ from ..errors import Code, InternalError, RulesetSyntaxError, Span
 from ..values import Duration, Money, Percent
 
 
+WELL_WRITTEN_MONEY = re.compile(r"£(\d{1,3}(,\d{3})+|\d+)(\.\d\d)?")
 MONEY_LIMIT = Decimal(10) ** 12  # with pence, 14 digits: far inside Decimal's exact 28
 
 
@@ -402,6 +403,13 @@ class Builder:
                 "doc": clean_text(docs[-1]) if docs else None}
 
     def _money(self, token) -> Decimal:
+        if not WELL_WRITTEN_MONEY.fullmatch(str(token)):
+            span = self._tspan(token)
+            return self._fail(RulesetSyntaxError(
+                f"{token} is not an amount of money as this language writes it", code=Code.SYNTAX, span=span,
+                source_line=self.lines[span.line - 1],
+                hint="write pounds with a comma every three digits and, if any, two digits of pence: "
+                     "£1,333.33, £120, £20,000.00"), Decimal(0))
         amount = Decimal(str(token)[1:].replace(",", ""))
         if amount >= MONEY_LIMIT:
             span = self._tspan(token)
