@@ -20,6 +20,12 @@ def wigan():
     return pbr_rules.load("wigan@1.0.0")
 
 
+def codes_of(error) -> list:
+    """The codes of a RulesetError, or of each error a RulesetErrors holds."""
+    errors = getattr(error, "errors", None) or [error]
+    return [e.code for e in errors]
+
+
 def load_text(tmp_path_factory, name: str, text: str):
     """Load a ruleset written in a test (for module-scoped fixtures): NAME@1.0.0 in a scratch folder."""
     root = tmp_path_factory.mktemp("rulesets")

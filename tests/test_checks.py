@@ -15,9 +15,7 @@ from pbr_rules.errors import Code, PbrError, RulesetErrors
 from pbr_rules.parse import MAX_SYNTAX_ERRORS
 from pbr_rules.resolve import RulesetLibrary, resolve_file
 
-
-def codes_of(error: PbrError) -> list:
-    return [e.code for e in error.errors] if isinstance(error, RulesetErrors) else [error.code]
+from conftest import codes_of
 
 
 @pytest.mark.parametrize("header", ["ruleset other version 1.0.0", "ruleset checks version 1.0.1"])
