@@ -76,21 +76,21 @@ class OutcomeChecker(Visitor):
                 self.error(Code.BAD_UNIT, "`earned ... per client` only matters for outcomes counted per record",
                            outcome.span, "an outcome per client is already earned at most once")
             return None, None
-        return self.unit_list(outcome), Symbol(SymbolKind.UNIT, classification.unit_var,
-                                               T("record", classification.unit_type))
+        return self.unit_list(outcome.unit_type, outcome.unit_var, outcome.span), Symbol(
+            SymbolKind.UNIT, classification.unit_var, T("record", classification.unit_type))
 
-    def unit_list(self, outcome: tree.Outcome) -> str | None:
-        record = outcome.unit_type
+    def unit_list(self, record: str, unit_var: str, span) -> str | None:
+        """The client list that holds the units of `per RECORD VAR` (an outcome's or a fee's)."""
         lists = self.ctx.record_checker.lists_by_record.get(record, [])
         if record not in self.ctx.records:
-            self.error(Code.BAD_UNIT, f"`per {record} {outcome.unit_var}`: there is no record `{record}`",
-                       outcome.span, did_you_mean(record, self.ctx.records))
+            self.error(Code.BAD_UNIT, f"`per {record} {unit_var}`: there is no record `{record}`",
+                       span, did_you_mean(record, self.ctx.records))
         elif len(lists) != 1:
             self.error(Code.BAD_UNIT, f"`per {record}`: the client record must have exactly one list of {record} "
-                       f"records (it has {len(lists)})", outcome.span)
+                       f"records (it has {len(lists)})", span)
         elif "id" not in self.ctx.records[record].fields:
             self.error(Code.BAD_UNIT, f"`per {record}`: a {record} record needs an `id` field to name the unit",
-                       outcome.span, f"add `id: text` to `record {record}`")
+                       span, f"add `id: text` to `record {record}`")
         return lists[0] if len(lists) == 1 else None
 
     def check_decidable(self, outcome: tree.Outcome, statements: list) -> None:

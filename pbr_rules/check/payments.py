@@ -147,12 +147,10 @@ class PaymentChecker(Visitor):
                        f"`{fee.name}` already names " + ("an outcome" if fee.name != "floor_top_up" else "floor top-ups"),
                        fee.span, "choose another name, like `attachment_fee`")
         if fee.unit_type != "client":
-            lists = self.ctx.record_checker.lists_by_record.get(fee.unit_type, [])
-            if len(lists) != 1:
-                self.error(Code.BAD_UNIT, f"`per {fee.unit_type}`: the client record must have exactly one list of "
-                           f"{fee.unit_type} records", fee.span, did_you_mean(fee.unit_type, self.ctx.records))
+            unit_list = self.ctx.outcome_checker.unit_list(fee.unit_type, fee.unit_var, fee.span)
+            if unit_list is None:
                 return
-            self.fee_lists[fee.name] = lists[0]
+            self.fee_lists[fee.name] = unit_list
         scopes, unit = self.unit_scope(fee.unit_type, fee.unit_var)
         on = self.expect(fee.on, scopes, DATE, "the date a fee is paid on")
         when = self.ctx.expressions.condition(fee.when, scopes, "a fee's condition") if fee.when else None
