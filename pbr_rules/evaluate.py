@@ -201,11 +201,12 @@ class Ruleset:
         day = as_date(as_of)
         prepared = self.prepare(client)
         steps: list = []
+        view = self.reader.view(prepared, day)
         try:
-            rows = self.pipeline.run(self._traced.evaluate_all(self.reader.view(prepared, day), day, steps))
+            rows = self.pipeline.run(self._traced.evaluate_all(view, day, steps))
             result = ClientResult(prepared["id"], self.ref, day, tuple(rows))
             if self.payer is not None:
-                result = self._with_payments(prepared, self.reader.view(prepared, day), day, rows)
+                result = self._with_payments(prepared, view, day, rows)
         except Exception as error:
             raise self._internal(error, prepared, self._traced) from error
         traces: dict = {}

@@ -19,7 +19,7 @@ import attrs
 from ..check.payments import PaymentSchedule
 from ..tree import CapOrderKey, Period
 from ..values import format_money, format_percent
-from .lines import ZERO, LineKind, LineStatus, PaymentLine, to_penny
+from .lines import ZERO, LineKind, LineStatus, PaymentLine, quarter_of, to_penny
 
 DEFAULT_ORDER = tuple(CapOrderKey)
 # caps settle from the shortest period to the longest, so that a longer cap counts what the
@@ -44,7 +44,7 @@ def period_of(period: Period, day: datetime.date, contract_start: Optional[datet
         quarter = (day.month - 1) // 3
         first = datetime.date(day.year, quarter * 3 + 1, 1)
         following = datetime.date(day.year + (quarter == 3), (quarter * 3 + 3) % 12 + 1, 1)
-        return PeriodSpan(f"{day.year}-Q{quarter + 1}", first, following - datetime.timedelta(days=1))
+        return PeriodSpan(quarter_of(day), first, following - datetime.timedelta(days=1))
     if period is Period.YEAR:
         return PeriodSpan(str(day.year), datetime.date(day.year, 1, 1), datetime.date(day.year, 12, 31))
     month, start_day = (contract_start.month, min(contract_start.day, 28)) if contract_start else FINANCIAL_YEAR_START

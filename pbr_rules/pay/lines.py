@@ -106,6 +106,19 @@ class ForecastEntry:
 
 
 @attrs.frozen(slots=True)
+class _Client:
+    """One client being paid: its record, its view as of the date, its result rows by outcome,
+    and the lines and forecast made so far."""
+
+    record: dict
+    view: dict
+    as_of: datetime.date
+    by_outcome: dict
+    lines: list
+    forecast: list
+
+
+@attrs.frozen(slots=True)
 class _Part:
     number: int
     count: int                        # how many parts the tariff is paid in
@@ -142,13 +155,11 @@ class ClientPayments:
     # ---- the whole client ----------------------------------------------------------------------
     def lines(self, client: dict, view: dict, as_of: datetime.date, rows: list) -> tuple:
         """(lines, forecast): the client's lines dated up to ``as_of``, and what may fall due later."""
-        lines: list = []
-        forecast: list = []
-        by_outcome = self.rows_by_outcome(rows)
+        paying = _Client(client, view, as_of, self.rows_by_outcome(rows), [], [])
         for name, tariff in self.schedule.tariffs.items():
             units = input_index = None
             quick = not tariff.instalments
-            for unit_order, row in enumerate(by_outcome.get(name, ())):
+            for unit_order, row in enumerate(paying.by_outcome.get(name, ())):
                 status = row.status
                 if status is Status.NOT_APPLICABLE or (quick and (
                         status is Status.NOT_ACHIEVED or (status is Status.PENDING and row.due is None))):
@@ -157,10 +168,10 @@ class ClientPayments:
                     units = self.units(view, name)
                     input_index = getattr(client.get(self.unit_lists.get(name) or ""), "input_index", None)
                 unit = units[unit_order]
-                self.outcome_lines(client, view, as_of, tariff, row, unit,
-                                   input_index[unit["id"]] if input_index else unit_order, by_outcome, lines, forecast)
+                self.outcome_lines(paying, tariff, row, unit, input_index[unit["id"]] if input_index else unit_order)
         for fee in self.schedule.fees.values():
-            self.fee_lines(view, as_of, fee, lines)
+            self.fee_lines(view, as_of, fee, paying.lines)
+        lines, forecast = paying.lines, paying.forecast
         start = self.schedule.contract_start
         if start is not None:
             lines = [line for line in lines if line.date is None or line.date >= start]
@@ -184,7 +195,8 @@ class ClientPayments:
         return provider if provider is not None else DEFAULT_PROVIDER
 
     # ---- outcomes ------------------------------------------------------------------------------
-    def outcome_lines(self, client, view, as_of, tariff, row, unit, unit_order, by_outcome, lines, forecast) -> None:
+    def outcome_lines(self, paying: _Client, tariff, row, unit: dict, unit_order: int) -> None:
+        view, as_of = paying.view, paying.as_of
         parts = self.parts(view, as_of, tariff, row, unit)
         if all(part.date is None for part in parts):
             return
@@ -193,16 +205,18 @@ class ClientPayments:
             amounts = share_of(amount, [p.share for p in tariff.instalments] + [None])
             parts = [_Part(part.number, part.count, part.date, amounts[part.number - 1]) for part in parts]
         provider = self.provider(view, as_of, self.unit_types[tariff.name], unit)
-        opened, gate_reason = self.gate(tariff.name, row, by_outcome)
+        opened, gate_reason = self.gate(tariff.name, row, paying.by_outcome)
         order = self.order[tariff.name]
         for part in parts:
             if part.date is None:
                 continue
             if part.date > as_of:
-                if amount is not None:
-                    self.forecast(forecast, view["id"], provider, part, row, tariff)
+                if amount is not None and row.status is not Status.NOT_ACHIEVED:
+                    paying.forecast.extend(ForecastEntry(payee, part.date, view["id"], tariff.name, row.unit,
+                                                         part.label, share)
+                                           for payee, share, _ in self.shares(tariff.name, provider, part.amount))
                 continue
-            if not self.part_stands(client, as_of, tariff.name, row, unit, part):
+            if not self.part_stands(paying.record, tariff.name, row, unit, part):
                 continue
             date, status, reasons = part.date, LineStatus.PAYABLE, self.part_reasons(tariff, row, part)
             if held_reason is not None:
@@ -211,11 +225,11 @@ class ClientPayments:
                 status, reasons = LineStatus.HELD, reasons + (gate_reason,)
             elif opened > date:
                 date, reasons = opened, reasons + (gate_reason,)
-            due = part.amount if status is LineStatus.PAYABLE else (None if held_reason else part.amount)
+            due = part.amount  # unknown (None) when the tariff could not be chosen
             line = PaymentLine(provider, date, view["id"], tariff.name, row.unit, part.label,
                                due, due if status is LineStatus.PAYABLE else ZERO, status, reasons,
                                LineKind.OUTCOME, order, unit_order, part.number)
-            lines.extend(self.split(line))
+            paying.lines.extend(self.split(line))
 
     def tariff_amount(self, view, as_of, tariff, unit) -> tuple:
         """(the tariff for this unit, None) or (None, why it is held)."""
@@ -243,7 +257,7 @@ class ClientPayments:
             parts.append(_Part(count, count, row.due, None))
         return parts
 
-    def part_stands(self, client, as_of, outcome, row, unit, part) -> bool:
+    def part_stands(self, client: dict, outcome: str, row, unit: dict, part: _Part) -> bool:
         """Is a part due? The last when achieved; an instalment while the outcome had not failed
         as of the instalment's date (a failure on that very date stops it)."""
         if part.number == part.count:
@@ -295,28 +309,23 @@ class ClientPayments:
             return rows[0] if rows else None
         return next((r for r in rows if r.unit == unit), None)
 
-    def split(self, line: PaymentLine) -> list:
-        split = self.schedule.splits.get(line.item)
+    def shares(self, item: str, provider: str, amount: Optional[Decimal]) -> list:
+        """[(provider, amount, reason)]: who gets what of an amount for an item. One provider
+        unless the item is split between co-dependent providers (the last takes the odd penny)."""
+        split = self.schedule.splits.get(item)
         if split is None:
-            return [line]
+            return [(provider, amount, None)]
         shares = [s.share for s in split.shares]
-        dues = share_of(line.due, shares) if line.due is not None else [None] * len(shares)
-        out = []
-        for share, due in zip(split.shares, dues):
-            reason = f"{share.provider}'s share: {format_percent(share.share)} (split {split.name})."
-            out.append(line.evolve(provider=share.provider, due=due,
-                                   paid=due if line.status is LineStatus.PAYABLE else ZERO,
-                                   reasons=line.reasons + (reason,)))
-        return out
+        amounts = share_of(amount, shares) if amount is not None else [None] * len(shares)
+        return [(share.provider, part, f"{share.provider}'s share: {format_percent(share.share)} (split {split.name}).")
+                for share, part in zip(split.shares, amounts)]
 
-    def forecast(self, forecast: list, client_id: str, provider: str, part: _Part, row, tariff) -> None:
-        if row.status is Status.NOT_ACHIEVED:
-            return
-        line = PaymentLine(provider, part.date, None, tariff.name, row.unit, part.label, part.amount, part.amount,
-                           LineStatus.PAYABLE, ())
-        for split_line in self.split(line):
-            forecast.append(ForecastEntry(split_line.provider, part.date, client_id, tariff.name, row.unit,
-                                          part.label, split_line.due))
+    def split(self, line: PaymentLine) -> list:
+        parts = self.shares(line.item, line.provider, line.due)
+        if len(parts) == 1:
+            return [line]
+        return [line.evolve(provider=provider, due=due, paid=due if line.status is LineStatus.PAYABLE else ZERO,
+                            reasons=line.reasons + (reason,)) for provider, due, reason in parts]
 
     # ---- fees ----------------------------------------------------------------------------------
     def fee_lines(self, view, as_of, fee, lines: list) -> None:
