@@ -51,17 +51,7 @@ class Ruleset:
         self._traced: CompiledRuleset | None = None
         schedule = checked.payments
         self.payer = ClientPayments(schedule, self.compiled.functions, self.compiled.outcomes, checked.unit_lists,
-                                    self._key_texts(), self.reader.view) if schedule.pays else None
-
-    def _key_texts(self) -> dict:
-        """Each tariff's key as written (`client.complexity`), for the reason a line is held."""
-        texts = {}
-        for name, tariff in self.checked.payments.tariffs.items():
-            span = tariff.key.span if tariff.key is not None else None
-            lines = self.checked.resolved.sources.get(span.file) if span else None
-            if lines and span.line == span.end_line:
-                texts[name] = lines[span.line - 1][span.column - 1: span.end_column - 1]
-        return texts
+                                    self.reader.view) if schedule.pays else None
 
     # ---- identity ---------------------------------------------------------------------------
     @property

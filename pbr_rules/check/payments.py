@@ -50,6 +50,7 @@ class PaymentSchedule:
     budgets: dict         # name -> BudgetDecl
     limits: dict          # outcome -> LimitDecl
     fee_lists: dict       # fee -> the client list holding its units (fees per client have none)
+    key_texts: dict       # outcome -> its tariff's key as written (`client.complexity`), for messages
 
     @property
     def pays(self) -> bool:
@@ -63,6 +64,7 @@ class PaymentChecker(Visitor):
         self.ctx = checker
         self.contract_start = None
         self.fee_lists: dict = {}
+        self.key_texts: dict = {}
         self.payee: tree.PayeeDecl | None = None
         self.tables: dict = {name: {} for name in ("tariffs", "fees", "splits", "caps", "reductions", "floors",
                                                    "gates", "budgets", "limits")}
@@ -110,6 +112,7 @@ class PaymentChecker(Visitor):
         key = None
         if tariff.key is not None:
             key = self.ctx.expressions.check(tariff.key, scopes)
+            self.key_texts[tariff.name] = self.ctx.text_of(tariff.key) or "the tariff group"
             self.tariff_table(tariff, key)
         instalments = tuple(part.replace(at=self.expect(part.at, scopes, DATE, "an instalment's date"))
                             for part in tariff.instalments)
@@ -252,7 +255,8 @@ class PaymentChecker(Visitor):
     def finish(self) -> PaymentSchedule:
         self.check_limits()
         payees = self.check_payees()
-        return PaymentSchedule(self.contract_start, payees, fee_lists=self.fee_lists, **self.tables)
+        return PaymentSchedule(self.contract_start, payees, fee_lists=self.fee_lists, key_texts=self.key_texts,
+                               **self.tables)
 
     def check_limits(self) -> None:
         for limit in self.tables["limits"].values():

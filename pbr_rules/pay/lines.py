@@ -138,14 +138,13 @@ class ClientPayments:
     `o_O` (an outcome, to ask how it stood on an earlier date)."""
 
     def __init__(self, schedule: PaymentSchedule, functions: dict, outcomes: tuple, unit_lists: dict,
-                 key_texts: dict, view_as_of: Callable):
+                 view_as_of: Callable):
         self.schedule = schedule
         self.functions = functions
         self.order = {o.name: number for number, o in enumerate(outcomes)}
         self.order.update({name: len(outcomes) + number for number, name in enumerate(schedule.fees)})
         self.unit_lists = unit_lists
         self.unit_types = {o.name: o.unit_type for o in outcomes}
-        self.key_texts = key_texts        # outcome -> its tariff's key as written (`client.complexity`)
         self.view_as_of = view_as_of      # (client, day) -> the client as known on that day
         self.gates = {}                   # outcome -> [GateDecl]
         for gate in schedule.gates.values():
@@ -237,7 +236,7 @@ class ClientPayments:
             return tariff.amount, None
         key = self.functions[f"t_{tariff.name}"](view, as_of, unit)
         if key is None:
-            return None, (f"Held: {self.key_texts.get(tariff.name, 'the tariff group')} is not recorded, so the "
+            return None, (f"Held: {self.schedule.key_texts[tariff.name]} is not recorded, so the "
                           f"tariff of {tariff.name} cannot be chosen.")
         for entry in tariff.entries:
             if entry.key == key:
