@@ -15,7 +15,7 @@ import sys
 from decimal import Decimal
 from pathlib import Path
 
-from . import runtime
+from . import compare, diff, runtime
 from .errors import DataError, InternalError, RulesetError, RulesetNotFound, UsageError
 from .evaluate import Rejected, as_date, load
 from .examples import run_examples
@@ -97,6 +97,8 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_argument("--strict", action="store_true", help="exit with 2 if any client was set aside")
 
     _pay_parser(command, ruleset_help)
+    diff.register(command, ruleset_help)
+    compare.register(command, ruleset_help)
 
     sub = command("explain", "Show how every result for one client was reached.", _explain)
     sub.add_argument("ruleset", metavar="RULESET", help=ruleset_help)

@@ -757,6 +757,7 @@ class Header(Part):
     effective: Optional[datetime.date]
     extends: Optional[Extends]
     description: Optional[str]
+    effective_until: Optional[datetime.date] = None   # the last day in force; None: until replaced
 
 
 @node

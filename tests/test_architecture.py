@@ -119,8 +119,9 @@ def test_every_field_kind_is_read_typed_and_written_by_every_stage():
 # stages, in the order data flows; a module may import the foundation and earlier stages only
 FOUNDATION = {"errors", "values", "words", "resources", "dates", "tree", "visitor", "schema", "results",
               "runtime"}
-STAGES = ["parse", "declarations", "resolve", "data", "extracts", "check", "analyse", "compile", "pipeline", "pay",
-          "evaluate", "examples", "statements", "cohort", "cli", "__init__"]
+STAGES = ["parse", "declarations", "resolve", "data", "extracts", "check", "analyse", "compile", "pipeline",
+          "measure", "pay", "evaluate", "examples", "statements", "describe", "diff", "compare", "cohort", "cli",
+          "__init__"]
 
 
 def stage_of(module: str) -> str:

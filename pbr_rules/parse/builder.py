@@ -122,7 +122,7 @@ class Builder:
 
     def header(self, meta, children):
         name, version, *items = children
-        fields = {"title": None, "effective": None, "extends": None, "description": None}
+        fields = {"title": None, "effective": None, "effective_until": None, "extends": None, "description": None}
         for key, value in items:
             fields[key] = value
         return tree.Header(str(name), str(version), span=self._span(meta), **fields)
@@ -132,6 +132,9 @@ class Builder:
 
     def effective(self, meta, children):
         return ("effective", self._date(children[0]))
+
+    def effective_until(self, meta, children):
+        return ("effective_until", self._date(children[0]))
 
     def extends(self, meta, children):
         name, version = children
