@@ -19,7 +19,8 @@ from pbr_rules.errors import InternalError
 from pbr_rules.visitor import Visitor
 
 PACKAGE = Path(pbr_rules.__file__).parent
-MODULES = sorted(name for _, name, _ in pkgutil.walk_packages([str(PACKAGE)], "pbr_rules."))
+MODULES = sorted(name for _, name, _ in pkgutil.walk_packages([str(PACKAGE)], "pbr_rules.")
+                 if not name.endswith(".__main__"))  # running it is the point of a __main__
 for _name in MODULES:
     importlib.import_module(_name)
 

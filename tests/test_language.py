@@ -250,6 +250,7 @@ override outcome planned_exit "Planned exit, drug free only"
 
 def test_an_unexpected_failure_is_reported_as_a_bug_not_a_traceback(national, monkeypatch, capsys):
     from pbr_rules import InternalError, cli
+    from pbr_rules.cli import cohort
 
     def broken(*args, **kwargs):
         raise ZeroDivisionError("simulated bug")
@@ -257,7 +258,7 @@ def test_an_unexpected_failure_is_reported_as_a_bug_not_a_traceback(national, mo
     with pytest.raises(InternalError) as caught:
         national.evaluate(client(), "2013-01-01")
     assert "a bug in pbr_rules" in str(caught.value)
-    monkeypatch.setattr(cli, "_cohort", broken)
+    monkeypatch.setattr(cohort, "_cohort", broken)
     assert cli.main(["cohort", "--clients", "1"]) == cli.EXIT_BUG
     err = capsys.readouterr().err
     assert "internal error (a bug in pbr_rules, not in your rules or data): ZeroDivisionError" in err

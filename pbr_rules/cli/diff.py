@@ -4,4 +4,4 @@ from __future__ import annotations
 
 
 def register(command, ruleset_help: str) -> None:
-    """Add `pbr diff` to the command line (``command`` is cli's subcommand factory)."""
+    """Add `pbr diff` to the command line (``command`` is the subcommand factory)."""

@@ -1,0 +1,98 @@
+"""What the commands share: exit codes, reading data, writing output, reporting set-aside clients."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sys
+from pathlib import Path
+
+from ..errors import RulesetError, RulesetNotFound, UsageError
+from ..evaluate import Rejected, load
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_BUG = 0, 1, 2, 3
+
+
+def print_error(error) -> None:
+    """Positioned errors as `file:line:col: error: ...`; the others as `pbr: error: ...`."""
+    print(str(error) if getattr(error, "span", None) else f"pbr: {error}", file=sys.stderr)
+
+
+def load_or_report(ref: str, folders: list):
+    """The loaded ruleset, or None after printing its errors (an unknown ruleset is a usage error)."""
+    try:
+        return load(ref, folders)
+    except RulesetNotFound:
+        raise
+    except RulesetError as error:
+        print_error(error)
+        return None
+
+
+@contextlib.contextmanager
+def open_in(path: str):
+    # bytes: the reader decodes line by line, so one bad line is set aside, not the whole file
+    if path == "-":
+        yield sys.stdin.buffer
+        return
+    try:
+        handle = open(path, "rb")
+    except OSError as error:
+        raise UsageError(f"cannot read the data file {path}: {error.strerror}") from None
+    with handle:
+        yield handle
+
+
+@contextlib.contextmanager
+def open_out(path: str | None):
+    if path is None:
+        yield sys.stdout
+        return
+    try:
+        handle = open(path, "w", encoding="utf-8", newline="")
+    except OSError as error:
+        raise UsageError(f"cannot write {path}: {error.strerror}") from None
+    with handle:
+        yield handle
+
+
+def read_data(stack: contextlib.ExitStack, ruleset, path: str, day):
+    """ClientResults and Rejecteds for every client in a JSON Lines file or a CSV folder."""
+    if Path(path).is_dir():
+        return ruleset.evaluate_folder(path, day)
+    data = stack.enter_context(open_in(path))
+    return ruleset.evaluate_lines(data, day, source="<stdin>" if path == "-" else path)
+
+
+def set_aside(items, error_out, counts: dict):
+    """The evaluated clients; each rejected one is reported (to --errors or standard error)."""
+    for item in items:
+        if isinstance(item, Rejected):
+            counts["rejected"] += 1
+            for error in item.errors:
+                if error_out is not None:
+                    error_out.write(json.dumps(error.to_json(), ensure_ascii=False) + "\n")
+                else:
+                    print(f"rejected: {error}", file=sys.stderr)
+        else:
+            counts["evaluated"] += 1
+            yield item
+
+
+def summary(args, counts: dict, done: str) -> int:
+    rejected = counts["rejected"]
+    where = f" (see {args.errors})" if args.errors and rejected else ""
+    read = counts["evaluated"] + rejected
+    print(f"pbr: {read} client{'s' if read != 1 else ''} read: {counts['evaluated']} {done}, {rejected} set aside"
+          f"{where}", file=sys.stderr)
+    return EXIT_USAGE if (args.strict and rejected) else EXIT_OK
+
+
+def not_the_input(args) -> None:
+    """Writing the output over the data being read would destroy it."""
+    for name in ("out", "errors"):
+        target = getattr(args, name, None)
+        if target and args.data != "-" and Path(target).resolve() == Path(args.data).resolve():
+            raise UsageError(f"--{name} {target} is the data file being read: writing there would destroy it",
+                             hint=f"give --{name} another file")
+

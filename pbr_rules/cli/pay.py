@@ -1,0 +1,53 @@
+"""`pbr pay`: payment lines, statements per provider per quarter, spend and the forecast."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sys
+
+from ..evaluate import as_date, load
+from .common import not_the_input, open_out, read_data, set_aside, summary
+
+
+def register(command, ruleset_help: str) -> None:
+    sub = command("pay", "Work out payment lines, statements and the cash-flow forecast as of a date.", _pay)
+    sub.add_argument("ruleset", metavar="RULESET", help=ruleset_help)
+    sub.add_argument("--data", required=True, metavar="PATH",
+                     help="client records: JSON Lines ('-': stdin), or a folder of CSV extracts")
+    sub.add_argument("--as-of", required=True, metavar="DATE", help="the payment date, YYYY-MM-DD")
+    sub.add_argument("--from", dest="from_date", metavar="DATE", help="show only lines dated on or after this day")
+    sub.add_argument("--to", dest="to_date", metavar="DATE", help="show only lines dated on or before this day")
+    sub.add_argument("--format", choices=["jsonl", "csv", "md", "html"], default="jsonl",
+                     help="jsonl and csv: one payment line each (default jsonl); md and html: statements per "
+                          "provider per quarter, spend against budgets and the cash-flow forecast")
+    sub.add_argument("--out", metavar="FILE", help="write here (default: standard output)")
+    sub.add_argument("--shadow", action="store_true", help='mark every output "shadow: not for payment"')
+    sub.add_argument("--errors", metavar="FILE",
+                     help="write rejected records here as JSON Lines (default: described on standard error)")
+    sub.add_argument("--strict", action="store_true", help="exit with 2 if any client was set aside")
+
+
+def _pay(args) -> int:
+    from ..statements import render, write_csv
+    not_the_input(args)
+    ruleset = load(args.ruleset, args.rulesets)
+    day = as_date(args.as_of)
+    from_date = as_date(args.from_date, "--from date") if args.from_date else None
+    to_date = as_date(args.to_date, "--to date") if args.to_date else None
+    if not ruleset.checked.payments.pays:
+        print(f"pbr: {ruleset.ref} has no tariffs or fees: nothing is paid", file=sys.stderr)
+    counts = {"evaluated": 0, "rejected": 0}
+    with contextlib.ExitStack() as stack:
+        items = read_data(stack, ruleset, args.data, day)
+        error_out = stack.enter_context(open_out(args.errors)) if args.errors else None
+        run = ruleset.pay_results(set_aside(items, error_out, counts), day, from_date, to_date, args.shadow)
+        out = stack.enter_context(open_out(args.out))
+        if args.format == "jsonl":
+            for data in run.to_json_lines():
+                out.write(json.dumps(data, ensure_ascii=False) + "\n")
+        elif args.format == "csv":
+            write_csv(run, out)
+        else:
+            out.write(render(run, args.format, set_aside=counts["rejected"]))
+    return summary(args, counts, "paid")
