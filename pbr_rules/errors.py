@@ -76,6 +76,9 @@ class Code(enum.Enum):
     BAD_REASON = ("PBR508", "bad-reason")
     BAD_OUTCOME_REFERENCE = ("PBR509", "bad-outcome-reference")
     CIRCULAR_OUTCOMES = ("PBR510", "circular-outcomes")
+    BAD_MEASURE = ("PBR511", "bad-measure")
+    BAD_COHORT = ("PBR512", "bad-cohort")
+    BAD_TARGET = ("PBR513", "bad-target")
     # examples
     EXAMPLE_FILE_MISSING = ("PBR601", "example-file-missing")
     EXAMPLE_CLIENT_INVALID = ("PBR602", "example-client-invalid")

@@ -2,7 +2,8 @@
 
 An example is a client (inline, or by id from a JSON / JSON Lines file beside the ruleset), an
 as-of date, and the expected status and date of named outcomes, and the payment lines expected
-for the client (paid alone, so caps and floors see only its lines).
+for the client (paid alone, so caps and floors see only its lines). An example of a whole file
+of clients (`clients from FILE`) is a cohort: it expects the status and value of measures.
 """
 
 from __future__ import annotations
@@ -49,15 +50,26 @@ class ExampleReport:
 def load_example_client(example: tree.Example, cache: dict | None = None) -> dict:
     if example.client is not None:
         return example.client
-    path = Path(example.span.file).parent / example.client_file
-    cache = cache if cache is not None else {}
-    if path not in cache:
-        cache[path] = _read_clients(path)
-    clients = cache[path]
+    clients = _clients_of(example, cache)
     if example.client_id not in clients:
         raise PbrError(f"no client {example.client_id} in {example.client_file}",
                        span=example.span)
     return clients[example.client_id]
+
+
+def load_example_clients(example: tree.Example, cache: dict | None = None) -> list:
+    """The example's clients: every client of the file (`clients from FILE`), or its one client."""
+    if example.whole_file:
+        return list(_clients_of(example, cache).values())
+    return [load_example_client(example, cache)]
+
+
+def _clients_of(example: tree.Example, cache: dict | None) -> dict:
+    path = Path(example.span.file).parent / example.client_file
+    cache = cache if cache is not None else {}
+    if path not in cache:
+        cache[path] = _read_clients(path)
+    return cache[path]
 
 
 def _read_clients(path: Path) -> dict:
@@ -77,8 +89,8 @@ def run_examples(ruleset: Ruleset) -> ExampleReport:
     cache: dict = {}
     for example in ruleset.checked.resolved.examples:
         try:
-            client = load_example_client(example, cache)
-            result = ruleset.evaluate(client, example.as_of)
+            clients = load_example_clients(example, cache)
+            results = [ruleset.evaluate(client, example.as_of) for client in clients]
         except DataError as error:
             problems = error.errors
             message = "the example's client is not valid data: " + "; ".join(
@@ -88,15 +100,41 @@ def run_examples(ruleset: Ruleset) -> ExampleReport:
         except PbrError as error:
             checks.append(ExampleCheck(example, None, False, error.message))
             continue
-        lines = None
-        for expectation in example.expectations:
-            if isinstance(expectation, tree.PaymentExpectation):
-                if lines is None:
-                    lines = ruleset.pay([client], example.as_of).lines
-                checks.append(_check_payment(example, expectation, lines))
-            else:
-                checks.append(_check(example, expectation, result))
+        checks.extend(_check_example(ruleset, example, clients, results))
     return ExampleReport(ruleset.ref, tuple(checks))
+
+
+def _check_example(ruleset: Ruleset, example: tree.Example, clients: list, results: list) -> list:
+    checks, lines, measures = [], None, None
+    for expectation in example.expectations:
+        if isinstance(expectation, tree.PaymentExpectation):
+            if lines is None:
+                lines = ruleset.pay(clients, example.as_of).lines
+            checks.append(_check_payment(example, expectation, lines))
+        elif isinstance(expectation, tree.MeasureExpectation):
+            if measures is None:
+                measures = ruleset.measure_results(results, example.as_of)
+            checks.append(_check_measure(example, expectation, measures.result(expectation.measure)))
+        else:
+            checks.append(_check(example, expectation, results[0]))
+    return checks
+
+
+def _check_measure(example: tree.Example, expectation: tree.MeasureExpectation, actual) -> ExampleCheck:
+    label = f"measure {expectation.measure}"
+    expected_date = expectation.date if expectation.status in ("achieved", "not_achieved") else None
+    expected_due = expectation.date if expectation.status == "pending" else None
+    ok = (actual.status == expectation.status and actual.date == expected_date and actual.due == expected_due
+          and (expectation.value is None or actual.value == expectation.value))
+    want = _describe(expectation.status, expectation.date, expectation.date)
+    got = _describe(actual.status, actual.date, actual.due)
+    if expectation.value is not None:
+        want += f" with value {expectation.value}"
+        got += f" with value {actual.value}"
+    if ok:
+        return ExampleCheck(example, expectation, True, f"{label}: {got}")
+    return ExampleCheck(example, expectation, False, f"{label}: expected {want}, got {got}. "
+                        + " ".join(actual.reasons))
 
 
 def _line_words(line) -> str:

@@ -169,6 +169,34 @@ class Stage(enum.StrEnum):
     FINAL = "final"
 
 
+class Aggregate(enum.StrEnum):
+    """How a cohort measure sums up its members' values."""
+
+    AVERAGE = "average"   # the mean value per member
+    MEDIAN = "median"
+    SHARE = "share"       # the share of members whose value is yes, as a percentage
+    COUNT = "count"       # how many members' values are yes
+    RATE = "rate"         # the total per N members (`rate per 100 members`)
+
+    @property
+    def needs_yes_no(self) -> bool:
+        return self in (Aggregate.SHARE, Aggregate.COUNT)
+
+
+class Bound(enum.StrEnum):
+    """Which side of its target a measure must be to be achieved."""
+
+    AT_MOST = "at most"
+    AT_LEAST = "at least"
+
+
+class Relative(enum.StrEnum):
+    """A target written relative to the baseline: `25% below baseline`."""
+
+    BELOW = "below"
+    ABOVE = "above"
+
+
 class Scalar(enum.StrEnum):
     """The kinds of value a record field can hold: the one list every stage works from (the
     checker, the record validators, the CSV reader, the documentation)."""
@@ -537,6 +565,52 @@ class Outcome(Declaration):
         return self.classification.unit_var if self.classification else None
 
 
+# ---- cohort measures -----------------------------------------------------------------------------
+@node
+class Cohort(Part):
+    """`cohort e in client.episodes from 2012-04-01 to 2013-03-31 where ...`: a client is a member
+    when one of its records is dated in the period (both days included) and meets the condition;
+    the earliest such record is the member's, and its date the member's start."""
+
+    var: str
+    source: Expr
+    start: Expr
+    end: Expr
+    condition: Optional[Expr]
+    binding: object = annotation()  # the Symbol of `var`
+
+
+@node
+class Target(Part):
+    """`target at most 25% below baseline`, or `target at least 60%`."""
+
+    bound: Bound
+    value: Expr
+    relative: Optional[Relative]   # None: `value` is the target itself
+
+
+@node
+class Measure(Declaration):
+    """A cohort measure: members, a value per member over its period (the measure's `window`),
+    an aggregate, and a target, often relative to a baseline."""
+
+    name: str
+    title: str
+    domain: Optional[str]
+    stage: Optional[Stage]
+    description: Optional[str]
+    source: Optional[str]
+    cohort: Optional[Cohort]
+    statements: tuple          # Let and WindowStmt, in order
+    value: Optional[Expr]
+    aggregate: Optional[Aggregate]
+    per: Optional[int]         # `rate per N members`
+    baseline: Optional[Expr]
+    target: Optional[Target]
+    override_reason: Optional[str]
+    domain_span: Optional[Span] = attrs.field(default=None, kw_only=True, eq=False, repr=False)
+
+
 # ---- payments ------------------------------------------------------------------------------------
 @node
 class PaymentDeclaration(Declaration):
@@ -723,6 +797,17 @@ class PaymentExpectation(Part):
 
 
 @node
+class MeasureExpectation(Part):
+    """`expect measure offending_reduction achieved on 2014-03-31 with value 0.40`."""
+
+    measure: str
+    status: Status
+    date: Optional[datetime.date]
+    value: Optional[Decimal]
+    measure_span: Span = attrs.field(eq=False, repr=False)
+
+
+@node
 class Expectation(Part):
     outcome: str
     unit: Optional[str]
@@ -739,6 +824,7 @@ class Example(Declaration):
     client_file: Optional[str]
     as_of: datetime.date
     expectations: tuple
+    whole_file: bool = False   # `clients from FILE`: every client of the file, a cohort
     client_span: Optional[Span] = attrs.field(default=None, kw_only=True, eq=False, repr=False)
 
 

@@ -26,6 +26,7 @@ from ..visitor import Visitor
 from .constants import NOT_CONSTANT, ConstantFolder
 from .expressions import ExpressionChecker
 from .records import RecordChecker
+from .measures import MeasureChecker, MeasureSpec
 from .outcomes import OutcomeChecker
 from .payments import PaymentChecker, PaymentSchedule
 from .scope import Scopes, Symbol, SymbolKind
@@ -50,6 +51,7 @@ class CheckedRuleset:
     unit_lists: dict              # outcome name -> client list field of its unit (None: per client)
     base: Optional["CheckedRuleset"]
     payments: PaymentSchedule
+    measures: dict = attrs.field(factory=dict)   # name -> MeasureSpec, in the ruleset's order
 
     @property
     def ref(self) -> str:
@@ -96,6 +98,8 @@ class Checker(Visitor):
         self.record_checker = RecordChecker(self)
         self.outcome_checker = OutcomeChecker(self)
         self.payment_checker = PaymentChecker(self)
+        self.measure_checker = MeasureChecker(self)
+        self.measures: dict[str, MeasureSpec] = {}
         self.payments: PaymentSchedule | None = None
         # what each definition and outcome uses: ("outcome" | "definition", name) -> {(kind, name), ...}
         self.owners: list = []
@@ -191,7 +195,7 @@ class Checker(Visitor):
     def result(self) -> CheckedRuleset:
         definitions = {name: self.checked_definitions[name] for name in self.definitions}
         return CheckedRuleset(self.resolved, self.schema, self.parameters, definitions, self.outcomes,
-                              self.unit_lists, self.base, self.payments)
+                              self.unit_lists, self.base, self.payments, self.measures)
 
     # ---- schema ---------------------------------------------------------------------------------
     def visit_EnumDecl(self, enum: tree.EnumDecl) -> None:
@@ -396,6 +400,15 @@ class Checker(Visitor):
         self.outcomes[outcome.name] = checked
         self.unit_lists[outcome.name] = unit_list
 
+    def visit_Measure(self, measure: tree.Measure) -> None:
+        self.owners.append(("measure", measure.name))
+        try:
+            _, spec = self.measure_checker.check(measure)
+        finally:
+            self.owners.pop()
+        if spec is not None:
+            self.measures[measure.name] = spec
+
     def visit_Example(self, example: tree.Example) -> None:
         if example.client_file is not None:
             path = Path(example.span.file).parent / example.client_file
@@ -405,6 +418,15 @@ class Checker(Visitor):
         for expectation in example.expectations:
             if isinstance(expectation, tree.PaymentExpectation):
                 self.check_payment_expectation(expectation)
+            elif isinstance(expectation, tree.MeasureExpectation):
+                if expectation.measure not in self.resolved.tables["measures"]:
+                    self.error(Code.UNKNOWN_OUTCOME, f"example names an unknown measure `{expectation.measure}`",
+                               expectation.measure_span,
+                               did_you_mean(expectation.measure, self.resolved.tables["measures"]))
+            elif example.whole_file:
+                self.error(Code.UNKNOWN_OUTCOME, "an example of a whole file of clients expects measures, not "
+                           f"outcomes: `expect {expectation.outcome} ...` needs one client", expectation.span,
+                           'write `client "ID" from "FILE"` for an outcome of one client')
             elif expectation.outcome not in self.resolved.outcomes:
                 self.error(Code.UNKNOWN_OUTCOME, f"example names an unknown outcome `{expectation.outcome}`",
                            expectation.outcome_span, did_you_mean(expectation.outcome, self.resolved.outcomes))

@@ -2,6 +2,7 @@
 
     writer.py      the generated lines, the line map, the constants and fresh names
     generator.py   the visitor that writes one function per definition and outcome
+    measures.py    the two functions of a cohort measure: who is a member, and the member's value
 
 No text from the ruleset is ever put into the code: values travel in the constants tuple ``K``,
 names bound by rules get fresh numbered names, and the only identifiers taken from the ruleset
@@ -74,6 +75,6 @@ def compile_ruleset(checked: CheckedRuleset, trace: bool = False) -> CompiledRul
                                      o.unit_type, o.domain)
                      for o in checked.outcomes.values())
     functions = {name: value for name, value in namespace.items() if callable(value) and name[:2] in
-                 ("o_", "d_", "t_", "i_", "f_", "p_")}
+                 ("o_", "d_", "t_", "i_", "f_", "p_", "mc", "mv")}
     return CompiledRuleset(checked.ref, outcomes, source, tuple(out.line_spans), filename, trace,
                            namespace["evaluate_all"], functions)

@@ -7,7 +7,7 @@ the same thing faster. Definitions with simple inputs are inlined.
 
 Each outcome function returns the finished ``OutcomeResult`` of its unit; ``evaluate_all`` runs
 every outcome over every unit of a client, in order. The traced variant (for `pbr explain`)
-also records each binding and each rule tried.
+also records each binding and each rule tried, and the record fields each outcome reads.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from ..check.scope import EnumValue, SymbolKind
 from ..tree import Op, QuantifierKind, RuleKind, Status
 from ..values import format_money, format_percent, runtime_value
 from ..visitor import Visitor
+from .measures import emit_measure_functions
 from .writer import CodeWriter
 
 NO_RULE_APPLIED = "No rule of this outcome has decided it yet."
@@ -50,6 +51,7 @@ class Generator(Visitor):
             self.outcome(outcome)
         self.evaluate_all()
         self.payment_functions()
+        emit_measure_functions(self)
         return self.out
 
     def definition(self, definition: tree.Definition) -> None:
@@ -101,12 +103,34 @@ class Generator(Visitor):
             list_field = self.c.unit_lists.get(outcome.name)
             if list_field is None:
                 self.out.emit(1, f"append({function}(client, as_of, client{extra}))")
-                continue
-            self.out.emit(1, f"for unit in client[{list_field!r}]:")
-            if self.trace:
-                self.out.emit(2, f"_trace.append(({line}, 'unit', unit['id'], None))")
-            self.out.emit(2, f"append({function}(client, as_of, unit{extra}))")
+            else:
+                self.out.emit(1, f"for unit in client[{list_field!r}]:")
+                if self.trace:
+                    self.out.emit(2, f"_trace.append(({line}, 'unit', unit['id'], None))")
+                self.out.emit(2, f"append({function}(client, as_of, unit{extra}))")
+            if self.trace:  # last: an outcome's steps start with its first unit
+                self.out.emit(1, f"_trace.append(({line}, 'reads', {self.out.const(outcome.name)}, "
+                                 f"{self.out.const(self.fields_read(outcome))}))")
         self.out.emit(1, "return out")
+
+    def fields_read(self, outcome: tree.Outcome) -> tuple:
+        """``((record, (field, ...)), ...)``: every record field the outcome's lines read, also
+        through the definitions they call, in the order first read (what `pbr explain` shows of
+        a record: the bindings hold whole records, and a definition's reads are not bindings)."""
+        found: dict = {}
+        called: set = set()
+
+        def walk(node) -> None:
+            for child in node.children():
+                if isinstance(child, tree.Attr) and child.ref is None and child.base.type is not None \
+                        and child.base.type.kind in ("record", "list") and child.base.type.name:
+                    found.setdefault(child.base.type.name, {})[child.name] = None
+                elif isinstance(child, tree.Call) and child.name in self.c.definitions and child.name not in called:
+                    called.add(child.name)
+                    walk(self.c.definitions[child.name])
+                walk(child)
+        walk(outcome)
+        return tuple((record, tuple(fields)) for record, fields in found.items())
 
     # ---- payments -----------------------------------------------------------------------------
     def payment_functions(self) -> None:

@@ -51,6 +51,10 @@ def _plain(because: tuple) -> str:
     return "".join(p if isinstance(p, str) else "{…}" for p in parts)
 
 
+# a measure's lines that may be written once, as they are written
+_MEASURE_LINES = {"measure_domain": "domain", "description": "description", "source": "source", "cohort": "cohort",
+                  "value": "value", "aggregate": "measured as", "baseline": "baseline", "target": "target"}
+
 _EXPECTED_STATUS = {"expect_achieved": tree.Status.ACHIEVED, "expect_not_achieved": tree.Status.NOT_ACHIEVED,
                     "expect_pending": tree.Status.PENDING, "expect_not_applicable": tree.Status.NOT_APPLICABLE}
 
@@ -321,6 +325,75 @@ class Builder:
     def at_most_per_client(self, meta, children):
         return tree.Frequency(int(children[0]), span=self._span(meta))
 
+    # ---- cohort measures ----------------------------------------------------------------------
+    def _measure(self, meta, name, title, items, reason=None):
+        fields = dict(domain=None, stage=None, description=None, source=None, cohort=None, value=None,
+                      aggregate=None, per=None, baseline=None, target=None, domain_span=None)
+        statements, seen = [], {}
+        for item in items:
+            if not isinstance(item, tuple):
+                statements.append(item)
+                continue
+            key, value, span = item if len(item) == 3 else (*item, None)
+            if key in seen and span is not None:
+                self._fail(RulesetSyntaxError(
+                    f"measure `{name}` says `{_MEASURE_LINES[key]}` twice", code=Code.SYNTAX, span=span,
+                    source_line=self.lines[span.line - 1], hint=f"keep one (the other is on line {seen[key]})"), None)
+            seen[key] = span.line if span else 0
+            if key == "measure_domain":
+                fields["domain"], fields["stage"], fields["domain_span"] = value
+            elif key == "aggregate":
+                fields["aggregate"], fields["per"] = value
+            else:
+                fields[key] = value
+        return tree.Measure(str(name), clean_text(title), statements=tuple(statements), override_reason=reason,
+                            span=self._span(meta), **fields)
+
+    def measure(self, meta, children):
+        name, title, *items = children
+        return self._measure(meta, name, title, items)
+
+    def override_measure(self, meta, children):
+        name, title, because, *items = children
+        return self._measure(meta, name, title, items, reason=_plain(because))
+
+    def measure_domain(self, meta, children):
+        domain, stage = children
+        return ("measure_domain", (str(domain), tree.Stage(str(stage)), self._tspan(domain)), self._span(meta))
+
+    def cohort(self, meta, children):
+        var, source, start, end, condition = children
+        return ("cohort", tree.Cohort(str(var), source, start, end, condition, span=self._span(meta)),
+                self._span(meta))
+
+    def measure_value(self, meta, children):
+        return ("value", children[0], self._span(meta))
+
+    def measured_as(self, meta, children):
+        return ("aggregate", children[0], self._span(meta))
+
+    def aggregate(self, meta, children):
+        return (tree.Aggregate(str(children[0])), None)
+
+    def rate_aggregate(self, meta, children):
+        text = str(children[0])
+        if not text.isdigit() or int(text) < 1:
+            span = self._tspan(children[0])
+            return self._fail(RulesetSyntaxError(
+                f"`rate per {text} members`: the rate is per a whole number of members", code=Code.SYNTAX,
+                span=span, source_line=self.lines[span.line - 1], hint="write `rate per 100 members`"),
+                (tree.Aggregate.RATE, 1))
+        return (tree.Aggregate.RATE, int(text))
+
+    def baseline(self, meta, children):
+        return ("baseline", children[0], self._span(meta))
+
+    def target(self, meta, children):
+        bound, value, relative = children
+        return ("target", tree.Target(tree.Bound(" ".join(str(bound).split())), value,
+                                      tree.Relative(str(relative)) if relative else None, span=self._span(meta)),
+                self._span(meta))
+
     def let_stmt(self, meta, children):
         return tree.Let(str(children[0]), children[1], span=self._span(meta))
 
@@ -550,12 +623,16 @@ class Builder:
             clean_text(title),
             client=payload if kind == "inline" else None,
             client_id=payload[0] if kind == "file" else None,
-            client_file=payload[1] if kind == "file" else None,
+            client_file=payload[1] if kind in ("file", "cohort") else None,
+            whole_file=kind == "cohort",
             as_of=self._date(as_of),
             expectations=tuple(expectations),
             client_span=client_span,
             span=self._span(meta),
         )
+
+    def cohort_file(self, meta, children):
+        return ("cohort", (None, clean_text(children[0])), self._span(meta))
 
     def inline_client(self, meta, children):
         return ("inline", children[0], self._span(meta))
@@ -586,6 +663,11 @@ class Builder:
         item, unit, instalment = children
         return tree.PaymentExpectation(str(item), self._unit_text(unit), instalment, True, None, None, None,
                                        self._tspan(item), span=self._span(meta))
+
+    def expect_measure(self, meta, children):
+        measure, (status, date), value = children
+        return tree.MeasureExpectation(str(measure), status, date, Decimal(str(value)) if value else None,
+                                       self._tspan(measure), span=self._span(meta))
 
     def instalment_ref(self, meta, children):
         text = str(children[0])

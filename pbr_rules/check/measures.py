@@ -1,0 +1,272 @@
+"""Check cohort measures: the cohort, the member's period, the value, the aggregate and the target.
+
+A measure follows each member for a period: its one `window`, which must start from the
+member's start (the date of the record that made the client a member) and have a length. That
+is what lets a measure say, before the cohort has closed, when it will be decided: the period of
+a member joining on the cohort's last day. The baseline and target are known before any client
+is seen, so they are folded here into exact numbers in the value's own scale (a share in percent).
+"""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Optional
+
+import attrs
+
+from .. import tree
+from ..dates import add_duration
+from ..errors import Code
+from ..runtime import make_window
+from ..values import Duration, Percent
+from ..words import did_you_mean
+from .constants import NOT_CONSTANT, ConstantFolder
+from .scope import Scopes, Symbol, SymbolKind
+from .types import BOOL, ERROR, NUMBER, T
+
+if TYPE_CHECKING:
+    from .checker import Checker
+
+HUNDRED = Decimal(100)
+
+
+@attrs.frozen(slots=True)
+class MeasureSpec:
+    """A checked measure, and what the later stages need of it."""
+
+    measure: tree.Measure      # the checked tree
+    list_field: str            # the client list holding the records that make a client a member
+    record: str                # the type of those records
+    dated_by: str              # their date: a member's start is the earliest one in the cohort period
+    first: datetime.date       # the cohort period, both days included
+    last: datetime.date
+    window: tree.WindowStmt    # the member's period
+    lag: Optional[Duration]    # the data it reads arrives this late: a period closes on its last day plus this
+    yes_no: bool               # a member's value is yes/no (counted as 1 or 0), else a number
+    baseline: Optional[Decimal]  # in the value's scale: a share is in percent
+    target: Decimal
+    latest_close: datetime.date  # when the period of a member joining on the cohort's last day closes
+
+    @property
+    def name(self) -> str:
+        return self.measure.name
+
+    @property
+    def aggregate(self) -> tree.Aggregate:
+        return self.measure.aggregate
+
+    @property
+    def bound(self) -> tree.Bound:
+        return self.measure.target.bound
+
+    def closes(self, window_end: datetime.date) -> datetime.date:
+        """The day a member's period ending on ``window_end`` has all its data."""
+        return add_duration(window_end, self.lag) if self.lag else window_end
+
+
+class MeasureChecker:
+    def __init__(self, checker: "Checker"):
+        self.ctx = checker
+        self.expressions = checker.expressions
+
+    def error(self, code: Code, message: str, span, hint: str | None = None) -> T:
+        return self.ctx.error(code, message, span, hint)
+
+    def fold(self, node):
+        single = {name: p.values[0][1] for name, p in self.ctx.parameters.items() if len(p.values) == 1}
+        return ConstantFolder(single).fold(node)
+
+    def check(self, measure: tree.Measure) -> tuple:
+        """The checked measure, and its MeasureSpec (None when a mistake was reported)."""
+        errors_before = len(self.ctx.problems.errors)
+        self.classification(measure)
+        named = {s.name: s.span.line for s in measure.statements if isinstance(s, (tree.Let, tree.WindowStmt))}
+        scopes = Scopes(named_later=named).inner({})
+        cohort, period = self.cohort(measure, scopes)
+        statements = tuple(self.statement(s, scopes) for s in measure.statements)
+        value = self.value(measure, scopes)
+        checked = measure.replace(cohort=cohort, statements=statements, value=value)
+        window = self.window(checked)
+        baseline, target = self.target(checked)
+        if len(self.ctx.problems.errors) > errors_before:
+            return checked, None
+        record = cohort.binding.type.name
+        lag = self.lag(checked)
+        first, last = period
+        spec = MeasureSpec(checked, cohort.source.name, record, self.ctx.records[record].dated_by, first, last,
+                           window, lag, value.type == BOOL, baseline, target, last)
+        reach = make_window(window.start.exclusive, last, self.fold(window.length), None).end
+        return checked, attrs.evolve(spec, latest_close=spec.closes(reach))
+
+    def classification(self, measure: tree.Measure) -> None:
+        if measure.domain is None:
+            self.error(Code.MISSING_CLASSIFICATION, f"measure `{measure.name}` does not say its domain and stage",
+                       measure.span, "add a line like `domain offending, final`")
+        elif measure.domain not in self.ctx.resolved.domains:
+            domains = self.ctx.resolved.domains
+            self.error(Code.UNKNOWN_DOMAIN, f"there is no domain `{measure.domain}`", measure.domain_span,
+                       did_you_mean(measure.domain, domains) or f"the domains are: {', '.join(domains)}")
+
+    # ---- the cohort -----------------------------------------------------------------------------
+    def cohort(self, measure: tree.Measure, scopes: Scopes) -> tuple:
+        cohort = measure.cohort
+        if cohort is None:
+            self.error(Code.BAD_MEASURE, f"measure `{measure.name}` does not say who is in its cohort", measure.span,
+                       "add a line like `cohort e in client.episodes from 2012-04-01 to 2013-03-31`")
+            cohort = tree.Cohort("_", tree.Name("client", span=measure.span), tree.Literal(None, span=measure.span),
+                                 tree.Literal(None, span=measure.span), None, span=measure.span)
+        source = self.expressions.check(cohort.source, scopes)
+        record = self.cohort_record(source, cohort)
+        symbol = Symbol(SymbolKind.UNIT, cohort.var, T("record", record) if record else ERROR)
+        scopes.bind(symbol)
+        start, first = self.cohort_day(cohort.start, scopes, "first")
+        end, last = self.cohort_day(cohort.end, scopes, "last")
+        if first and last and first > last:
+            self.error(Code.BAD_COHORT, f"the cohort's first day {first} is after its last day {last}", cohort.span,
+                       "write `from FIRST to LAST`, the earlier date first")
+        condition = None
+        if cohort.condition is not None:
+            condition = self.expressions.condition(cohort.condition, scopes, "the cohort's `where`")
+        checked = cohort.replace(source=source, start=start, end=end, condition=condition, binding=symbol)
+        return checked, (first, last)
+
+    def cohort_record(self, source, cohort: tree.Cohort) -> str | None:
+        """The record type of the client list a cohort is drawn from; it must be dated."""
+        t = source.type
+        if t == ERROR:
+            return None
+        is_client_list = (t.kind == "list" and isinstance(source, tree.Attr) and isinstance(source.base, tree.Name)
+                          and source.base.name == "client")
+        if not is_client_list:
+            self.error(Code.BAD_COHORT, f"a cohort is drawn from one of the client's lists, but this is "
+                       f"{self.expressions.shown(source)}", cohort.source.span,
+                       "write `cohort e in client.episodes from DATE to DATE`")
+            return None
+        if self.ctx.records[t.name].dated_by is None:
+            self.error(Code.BAD_COHORT, f"{t.name} records have no date (`dated by`), so none can be in the "
+                       "cohort's period", cohort.source.span, f"add `dated by FIELD` to `record {t.name}`")
+            return None
+        return t.name
+
+    def cohort_day(self, node, scopes: Scopes, which: str) -> tuple:
+        checked = self.expressions.check(node, scopes)
+        value = self.fold(checked) if checked.type != ERROR else NOT_CONSTANT
+        if isinstance(value, datetime.date):
+            return checked, value
+        if checked.type != ERROR and value is not None:
+            self.error(Code.BAD_COHORT, f"the cohort's {which} day must be a date written out (or a parameter "
+                       f"holding one), but this is {self.expressions.shown(checked)}", node.span,
+                       "write it like `from 2012-04-01 to 2013-03-31`")
+        return checked, None
+
+    # ---- the member's period and value ------------------------------------------------------
+    def statement(self, statement, scopes: Scopes):
+        if isinstance(statement, tree.Rule):
+            self.error(Code.BAD_MEASURE, "a measure has no rules of its own: it is achieved or not by its "
+                       "`target`", statement.span, "compare the measure with its target: `target at most 25% "
+                       "below baseline`; per-client rules belong in an outcome, which the value can use")
+            return statement
+        return self.ctx.outcome_checker.visit(statement, scopes)
+
+    def value(self, measure: tree.Measure, scopes: Scopes):
+        if measure.value is None:
+            self.error(Code.BAD_MEASURE, f"measure `{measure.name}` does not say what is measured for each member",
+                       measure.span, "add a line like `value count of o in client.offences within w`")
+            return None
+        value = self.expressions.check(measure.value, scopes)
+        if value.type not in (BOOL, NUMBER, ERROR):
+            self.error(Code.BAD_MEASURE, f"a member's value must be a number or yes/no, but this is "
+                       f"{self.expressions.shown(value)}", measure.value.span)
+            return value
+        aggregate = measure.aggregate
+        if aggregate is None:
+            self.error(Code.BAD_MEASURE, f"measure `{measure.name}` does not say how its members' values are "
+                       "summed up", measure.span, "add `measured as average` (or median, share, count, or "
+                       "`rate per 100 members`)")
+        elif value.type != ERROR and aggregate.needs_yes_no != (value.type == BOOL):
+            needs = "a yes/no value" if aggregate.needs_yes_no else "a number"
+            self.error(Code.BAD_MEASURE, f"`measured as {aggregate}` needs {needs} per member, but the value is "
+                       f"{self.expressions.shown(value)}", measure.value.span,
+                       "use share or count for yes/no values; average, median or rate for numbers")
+        return value
+
+    def window(self, measure: tree.Measure) -> tree.WindowStmt | None:
+        windows = [s for s in measure.statements if isinstance(s, tree.WindowStmt)]
+        cohort = measure.cohort
+        record = self.ctx.records.get(cohort.binding.type.name) if cohort.binding.type != ERROR else None
+        start = f"{cohort.var}.{record.dated_by}" if record else f"{cohort.var}.start"
+        example = f"window w = after {start} for 12 months"
+        if len(windows) != 1:
+            self.error(Code.BAD_MEASURE, f"measure `{measure.name}` must follow each member for one period, "
+                       f"its `window`; it has {len(windows)}", measure.span,
+                       f"add one line like `{example}`; the value is taken when it closes")
+            return None
+        window = windows[0]
+        anchor = window.anchor
+        from_start = (record is not None and isinstance(anchor, tree.Attr) and anchor.name == record.dated_by
+                      and isinstance(anchor.base, tree.Name) and anchor.base.ref is cohort.binding)
+        if not from_start or window.length is None or window.restart is not None:
+            self.error(Code.BAD_MEASURE, "a measure's window is the member's period: it starts from the member's "
+                       f"start (`{start}`) and has a length, without restarts", window.span, f"write `{example}`")
+            return None
+        if not isinstance(self.fold(window.length), Duration):
+            self.error(Code.BAD_MEASURE, "a measure's period must have a length known before any client is seen",
+                       window.length.span, "write it out, like `12 months`, or use a parameter with one value")
+            return None
+        return window
+
+    def lag(self, measure: tree.Measure) -> Optional[Duration]:
+        """The longest lag of the records the measure reads: its periods close that much later."""
+        lags = []
+        nodes = [measure.value, *measure.statements]
+        for node in nodes:
+            for inner in node.walk():
+                if isinstance(inner, tree.Quantifier) and inner.source.type.kind == "list":
+                    lag = self.ctx.schema.lag(inner.source.type.name)
+                    if lag:
+                        lags.append(lag)
+        return max(lags, key=lambda d: (d.months, d.days)) if lags else None
+
+    # ---- baseline and target ----------------------------------------------------------------
+    def target(self, measure: tree.Measure) -> tuple:
+        share = measure.aggregate is tree.Aggregate.SHARE
+        baseline = None
+        if measure.baseline is not None:
+            baseline = self.number(measure.baseline, share, "baseline")
+        target = measure.target
+        if target is None:
+            self.error(Code.BAD_TARGET, f"measure `{measure.name}` has no target, so it can never be achieved",
+                       measure.span, "add a line like `target at most 25% below baseline` or `target at least 60%`")
+            return baseline, None
+        if target.relative is None:
+            return baseline, self.number(target.value, share, "target")
+        value = self.expressions.check(target.value, Scopes())
+        percent = self.fold(value) if value.type != ERROR else NOT_CONSTANT
+        if not isinstance(percent, Percent):
+            self.error(Code.BAD_TARGET, f"`{target.relative} baseline` needs a percentage written out (or a "
+                       "parameter holding one), like `25%`", target.value.span)
+            return baseline, None
+        if measure.baseline is None:
+            self.error(Code.BAD_TARGET, f"the target is {target.relative} the baseline, but the measure has none",
+                       target.span, "add a line like `baseline 0.58`")
+            return baseline, None
+        if baseline is None:
+            return None, None
+        factor = 1 - percent.fraction if target.relative is tree.Relative.BELOW else 1 + percent.fraction
+        return baseline, baseline * factor
+
+    def number(self, node, share: bool, what: str) -> Decimal | None:
+        checked = self.expressions.check(node, Scopes())
+        value = self.fold(checked) if checked.type != ERROR else NOT_CONSTANT
+        if share and isinstance(value, Percent):
+            return value.fraction * HUNDRED
+        if not share and isinstance(value, (int, Decimal)) and not isinstance(value, bool):
+            return Decimal(value)
+        if checked.type == ERROR:
+            return None
+        needs = "a percentage, like `40%`" if share else "a number, like `0.58`"
+        self.error(Code.BAD_TARGET, f"the {what} of this measure must be {needs} (written out, or a parameter "
+                   f"holding one), but this is {self.expressions.shown(checked)}", node.span,
+                   "a share is compared with percentages" if share else None)
+        return None

@@ -1,0 +1,59 @@
+"""`pbr measures`: every cohort measure of a ruleset over the clients, as of a date."""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+
+from ..evaluate import as_date
+from ..words import did_you_mean
+from ..errors import UsageError
+from .common import load_on, not_the_input, open_out, read_data, set_aside, summary
+
+
+def register(command, ruleset_help: str) -> None:
+    sub = command("measures", "Work out the ruleset's cohort measures over the clients as of a date.", _measures)
+    sub.add_argument("ruleset", metavar="RULESET", help=ruleset_help)
+    sub.add_argument("--data", required=True, metavar="PATH",
+                     help="client records: JSON Lines ('-': stdin), or a folder of CSV extracts")
+    sub.add_argument("--as-of", required=True, metavar="DATE", help="the date to measure as of, YYYY-MM-DD")
+    sub.add_argument("--format", choices=["jsonl", "table"], default="jsonl",
+                     help="jsonl: one JSON object per measure (default); table: one row per measure, "
+                          "then each measure's reasons")
+    sub.add_argument("--measure", action="append", metavar="ID",
+                     help="only this measure; repeat it for several")
+    sub.add_argument("--out", metavar="FILE", help="write here (default: standard output)")
+    sub.add_argument("--errors", metavar="FILE",
+                     help="write rejected records here as JSON Lines (default: described on standard error)")
+    sub.add_argument("--strict", action="store_true", help="exit with 2 if any client was set aside")
+
+
+def _measures(args) -> int:
+    not_the_input(args)
+    day = as_date(args.as_of)
+    ruleset = load_on(args, day)
+    wanted = _chosen(args.measure, ruleset)
+    if not ruleset.measure_names:
+        print(f"pbr: {ruleset.ref} has no cohort measures", file=sys.stderr)
+    counts = {"evaluated": 0, "rejected": 0}
+    with contextlib.ExitStack() as stack:
+        items = read_data(stack, ruleset, args.data, day)
+        error_out = stack.enter_context(open_out(args.errors)) if args.errors else None
+        run = ruleset.measure_results(set_aside(items, error_out, counts), day).only(wanted)
+        out = stack.enter_context(open_out(args.out))
+        if args.format == "jsonl":
+            for line in run.to_json_lines():
+                out.write(line + "\n")
+        else:
+            out.write(f"{run.ruleset}, as of {run.as_of}\n\n" + run.table() + run.reasons_text())
+    return summary(args, counts, "measured")
+
+
+def _chosen(values, ruleset) -> list[str]:
+    known = ruleset.measure_names
+    asked = [name.strip() for value in values or () for name in value.split(",") if name.strip()]
+    for name in asked:
+        if name not in known:
+            raise UsageError(f"{ruleset.ref} has no measure `{name}`",
+                             hint=did_you_mean(name, known) or f"its measures are: {', '.join(known) or 'none'}")
+    return asked or known

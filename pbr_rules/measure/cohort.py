@@ -1,0 +1,232 @@
+"""A measure over its whole cohort: the aggregate, the comparison with the target, the status.
+
+Values are added up exactly (fractions), compared with the exact target, and only shown rounded
+(half up, to 2 decimals), so a mean of 0.4349 is below a target of 0.435 even though both show
+as 0.43 and 0.44.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
+from typing import Iterable, Optional
+
+import attrs
+
+from ..tree import Aggregate, Bound, Status
+from ..values import format_percent
+from ..words import article
+
+CENT = Decimal("0.01")
+
+
+class MeasureTally:
+    """The members of one measure, added up as clients come."""
+
+    def __init__(self, spec):
+        self.spec = spec
+        self.members = 0
+        self.closed = 0
+        self.total = Fraction(0)
+        self.yes = 0
+        self.values: list = []         # every member's value, for the median
+        self.without_value = 0         # numbers still unknown when the member's period closed
+        self.latest_close: Optional[datetime.date] = None
+        self.open_close: Optional[datetime.date] = None   # the latest close among open periods
+
+    def add(self, member) -> None:
+        self.members += 1
+        if member.closed:
+            self.closed += 1
+        else:
+            self.open_close = max(self.open_close or member.closes, member.closes)
+        self.latest_close = max(self.latest_close or member.closes, member.closes)
+        value = member.value
+        if value is None:
+            if not self.spec.yes_no:
+                self.without_value += 1
+            return
+        number = Fraction(int(value)) if isinstance(value, bool) else Fraction(value)
+        self.total += number
+        self.yes += 1 if value is True else 0
+        if self.spec.aggregate is Aggregate.MEDIAN:
+            self.values.append(number)
+
+    def aggregate(self) -> Optional[Fraction]:
+        """The exact value of the measure, in its own scale (a share in percent); None without members."""
+        counted = self.members - self.without_value
+        if counted == 0:
+            return None
+        kind = self.spec.aggregate
+        if kind is Aggregate.AVERAGE:
+            return self.total / counted
+        if kind is Aggregate.SHARE:
+            return Fraction(self.yes * 100, counted)
+        if kind is Aggregate.COUNT:
+            return Fraction(self.yes)
+        if kind is Aggregate.RATE:
+            return self.total * self.spec.measure.per / counted
+        ordered = sorted(self.values)
+        middle = len(ordered) // 2
+        return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+
+    def result(self, ruleset: str, as_of: datetime.date) -> "MeasureResult":
+        spec = self.spec
+        value = self.aggregate()
+        status, date, due = self.status(as_of, value)
+        return MeasureResult(spec.name, spec.measure.title, ruleset, as_of, status, date, due, self.members,
+                             self.closed, self.without_value, _exact(self.total), value, spec.baseline, spec.target,
+                             spec.aggregate, spec.bound, tuple(self.reasons(status, value, as_of)))
+
+    def status(self, as_of: datetime.date, value) -> tuple:
+        spec = self.spec
+        if as_of < spec.last:
+            return Status.PENDING, None, spec.latest_close
+        if self.members == 0 or value is None:
+            return Status.NOT_APPLICABLE, None, None
+        if self.open_close is not None:
+            return Status.PENDING, None, self.open_close
+        decided = max(spec.last, self.latest_close)
+        met = value <= Fraction(spec.target) if spec.bound is Bound.AT_MOST else value >= Fraction(spec.target)
+        return (Status.ACHIEVED if met else Status.NOT_ACHIEVED), decided, None
+
+    def reasons(self, status: Status, value, as_of: datetime.date) -> list:
+        spec = self.spec
+        cohort = spec.measure.cohort
+        who = (f"{self.members} member{'s' if self.members != 1 else ''}: clients with {article(spec.record)} "
+               f"{spec.record} whose {spec.dated_by} is from {spec.first} to {spec.last}")
+        reasons = [who + ("" if cohort.condition is None else " that meet the cohort's condition") + "."]
+        if status is Status.PENDING and as_of < spec.last:
+            reasons.append(f"The cohort is still open: it takes members until {spec.last}, and a member joining "
+                           f"then is followed until {spec.latest_close}.")
+        elif status is Status.PENDING:
+            still = self.members - self.closed
+            reasons.append(f"{still} member{'s' if still != 1 else ''}' period{'s are' if still != 1 else ' is'} "
+                           f"still open; the last closes on {self.open_close}.")
+        if value is not None:
+            so_far = "so far " if status is Status.PENDING else ""
+            reasons.append(f"The {_aggregate_words(spec)} is {so_far}{show(value)}; the target is "
+                           f"{spec.bound} {show_exact(spec.target)}{_relative_words(spec)}.")
+        elif self.members:
+            reasons.append("No member has a value yet.")
+        if self.without_value:
+            reasons.append(f"{self.without_value} member(s) had no value when their period closed and are not "
+                           "counted.")
+        return reasons
+
+
+def _aggregate_words(spec) -> str:
+    kind = spec.aggregate
+    if kind is Aggregate.RATE:
+        return f"rate per {spec.measure.per} members"
+    return {Aggregate.AVERAGE: "average per member", Aggregate.MEDIAN: "median",
+            Aggregate.SHARE: "share of members (%)", Aggregate.COUNT: "count of members"}[kind]
+
+
+def _relative_words(spec) -> str:
+    target = spec.measure.target
+    if target.relative is None or spec.baseline is None:
+        return ""
+    if spec.baseline == 0:
+        return f" ({target.relative} the baseline 0)"
+    percent = format_percent(abs(1 - spec.target / spec.baseline))
+    return f" ({percent} {target.relative} the baseline {show_exact(spec.baseline)})"
+
+
+def show(value: Fraction) -> str:
+    """Rounded half up (away from zero) to 2 decimals, from the exact value."""
+    hundredths = abs(value) * 100
+    whole = int(hundredths + Fraction(1, 2))
+    shown = Decimal(whole) * CENT
+    return str(-shown if value < 0 else shown)
+
+
+def show_exact(value: Decimal) -> str:
+    """A baseline or target as it is: 0.435, 40, 0.58 (no trailing zeros beyond what is needed)."""
+    text = format(value.normalize(), "f")
+    return text
+
+
+def _exact(total: Fraction) -> Decimal:
+    if total.denominator == 1:
+        return Decimal(total.numerator)
+    return (Decimal(total.numerator) / Decimal(total.denominator)).quantize(CENT, ROUND_HALF_UP)
+
+
+@attrs.frozen(slots=True)
+class MeasureResult:
+    """A cohort measure as of a date."""
+
+    measure: str
+    title: str
+    ruleset: str
+    as_of: datetime.date
+    status: Status
+    date: Optional[datetime.date]      # when it was decided
+    due: Optional[datetime.date]       # while pending: when it will be decided
+    cohort: int                        # members
+    closed: int                        # members whose period has closed
+    without_value: int
+    total: Decimal                     # the sum of the members' values (yes counts 1)
+    exact_value: Optional[Fraction]    # the aggregate, exact; ``value`` shows it rounded
+    baseline: Optional[Decimal]
+    target: Optional[Decimal]
+    aggregate: Aggregate
+    bound: Bound
+    reasons: tuple
+
+    @property
+    def value(self) -> Optional[Decimal]:
+        return None if self.exact_value is None else Decimal(show(self.exact_value))
+
+    def to_json(self) -> dict:
+        return {"measure": self.measure, "ruleset": self.ruleset, "as_of": self.as_of.isoformat(),
+                "status": str(self.status), "date": _iso(self.date), "due": _iso(self.due),
+                "cohort": self.cohort, "closed": self.closed, "total": str(self.total),
+                "value": None if self.value is None else str(self.value),
+                "aggregate": str(self.aggregate), "baseline": _text(self.baseline),
+                "target": _text(self.target), "bound": str(self.bound),
+                "without_value": self.without_value, "reasons": list(self.reasons)}
+
+
+def _iso(day) -> Optional[str]:
+    return day.isoformat() if day else None
+
+
+def _text(value: Optional[Decimal]) -> Optional[str]:
+    return None if value is None else show_exact(value)
+
+
+@attrs.frozen(slots=True)
+class MeasureRun:
+    """Every measure of a ruleset over the clients evaluated, as of a date."""
+
+    ruleset: str
+    as_of: datetime.date
+    results: tuple       # MeasureResult, in the ruleset's order
+    rejected: tuple      # clients set aside (their records broke the schema)
+
+    def to_json_lines(self) -> Iterable[str]:
+        for result in self.results:
+            yield json.dumps(result.to_json(), ensure_ascii=False)
+
+    def result(self, measure: str) -> Optional[MeasureResult]:
+        return next((r for r in self.results if r.measure == measure), None)
+
+    def only(self, measures) -> "MeasureRun":
+        """The run with the named measures only (``--measure``)."""
+        return attrs.evolve(self, results=tuple(r for r in self.results if r.measure in measures))
+
+    def reasons_text(self) -> str:
+        return "".join(f"\n{r.measure}: {r.title}\n" + "".join(f"  {reason}\n" for reason in r.reasons)
+                       for r in self.results)
+
+    def table(self) -> str:
+        header = ["measure", "status", "date", "due", "cohort", "closed", "total", "value", "baseline", "target"]
+        rows = [header] + [[r.measure, str(r.status), _iso(r.date) or "", _iso(r.due) or "", str(r.cohort),
+                            str(r.closed), str(r.total), "" if r.value is None else str(r.value),
+                            _text(r.baseline) or "", f"{r.bound} {_text(r.target)}"] for r in self.results]
+        widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+        return "".join("  ".join(v.ljust(w) for v, w in zip(row, widths)).rstrip() + "\n" for row in rows)
