@@ -78,7 +78,8 @@ class MeasureTally:
         status, date, due = self.status(as_of, value)
         return MeasureResult(spec.name, spec.measure.title, ruleset, as_of, status, date, due, self.members,
                              self.closed, self.without_value, _exact(self.total), value, spec.baseline, spec.target,
-                             spec.aggregate, spec.bound, tuple(self.reasons(status, value, as_of)))
+                             spec.aggregate, spec.bound, tuple(self.reasons(status, value, as_of)),
+                             spec.measure.per)
 
     def status(self, as_of: datetime.date, value) -> tuple:
         spec = self.spec
@@ -107,8 +108,9 @@ class MeasureTally:
                            f"still open; the last closes on {self.open_close}.")
         if value is not None:
             so_far = "so far " if status is Status.PENDING else ""
-            reasons.append(f"The {_aggregate_words(spec)} is {so_far}{show(value)}; the target is "
-                           f"{spec.bound} {show_exact(spec.target)}{_relative_words(spec)}.")
+            unit = "%" if spec.aggregate is Aggregate.SHARE else ""
+            reasons.append(f"The {_aggregate_words(spec)} is {so_far}{show(value)}{unit}; the target is "
+                           f"{spec.bound} {show_exact(spec.target)}{unit}{_relative_words(spec)}.")
         elif self.members:
             reasons.append("No member has a value yet.")
         if self.without_value:
@@ -122,7 +124,7 @@ def _aggregate_words(spec) -> str:
     if kind is Aggregate.RATE:
         return f"rate per {spec.measure.per} members"
     return {Aggregate.AVERAGE: "average per member", Aggregate.MEDIAN: "median",
-            Aggregate.SHARE: "share of members (%)", Aggregate.COUNT: "count of members"}[kind]
+            Aggregate.SHARE: "share of members with a yes", Aggregate.COUNT: "number of members with a yes"}[kind]
 
 
 def _relative_words(spec) -> str:
@@ -177,18 +179,33 @@ class MeasureResult:
     bound: Bound
     reasons: tuple
 
+    per: Optional[int] = None          # `rate per N members`
+
     @property
     def value(self) -> Optional[Decimal]:
         return None if self.exact_value is None else Decimal(show(self.exact_value))
+
+    @property
+    def unit(self) -> str:
+        """What the value, baseline and target count in."""
+        if self.aggregate is Aggregate.RATE:
+            return f"per {self.per} members"
+        return {Aggregate.SHARE: "percent", Aggregate.COUNT: "members"}.get(self.aggregate, "per member")
 
     def to_json(self) -> dict:
         return {"measure": self.measure, "ruleset": self.ruleset, "as_of": self.as_of.isoformat(),
                 "status": str(self.status), "date": _iso(self.date), "due": _iso(self.due),
                 "cohort": self.cohort, "closed": self.closed, "total": str(self.total),
                 "value": None if self.value is None else str(self.value),
-                "aggregate": str(self.aggregate), "baseline": _text(self.baseline),
+                "aggregate": str(self.aggregate), "unit": self.unit, "baseline": _text(self.baseline),
                 "target": _text(self.target), "bound": str(self.bound),
                 "without_value": self.without_value, "reasons": list(self.reasons)}
+
+
+def _with_unit(value: Optional[Decimal], result: MeasureResult, exact: bool = True) -> str:
+    if value is None:
+        return ""
+    return (show_exact(value) if exact else str(value)) + ("%" if result.aggregate is Aggregate.SHARE else "")
 
 
 def _iso(day) -> Optional[str]:
@@ -226,7 +243,7 @@ class MeasureRun:
     def table(self) -> str:
         header = ["measure", "status", "date", "due", "cohort", "closed", "total", "value", "baseline", "target"]
         rows = [header] + [[r.measure, str(r.status), _iso(r.date) or "", _iso(r.due) or "", str(r.cohort),
-                            str(r.closed), str(r.total), "" if r.value is None else str(r.value),
-                            _text(r.baseline) or "", f"{r.bound} {_text(r.target)}"] for r in self.results]
+                            str(r.closed), str(r.total), _with_unit(r.value, r, exact=False), _with_unit(r.baseline, r),
+                            f"{r.bound} {_with_unit(r.target, r)}"] for r in self.results]
         widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
         return "".join("  ".join(v.ljust(w) for v, w in zip(row, widths)).rstrip() + "\n" for row in rows)
