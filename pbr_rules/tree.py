@@ -660,9 +660,10 @@ class Instalment(Part):
 @node
 class TariffDecl(PaymentDeclaration):
     """What an outcome pays: one amount, or a table by an enum-valued expression (complexity);
-    optionally in instalments, the rest paid on achievement."""
+    optionally in instalments, the rest paid on achievement. What a cohort measure pays: one
+    amount, or an amount per percentage point beyond its target, to a named provider."""
 
-    name: str                    # the outcome
+    name: str                    # the outcome or measure
     amount: Optional[Decimal]    # a flat tariff
     key: Optional[Expr]          # `by client.complexity`
     entries: tuple               # tuple[TariffEntry]
@@ -670,6 +671,9 @@ class TariffDecl(PaymentDeclaration):
     illustrative: bool
     doc: Optional[str]
     override_reason: Optional[str]
+    per_point: bool = False      # `per point beyond target`
+    up_to: Optional[Decimal] = None  # `up to £10,000`
+    payee: Optional[str] = None  # `to "Provider"`
     unit_binding: object = annotation()
 
 

@@ -121,7 +121,7 @@ def test_values_are_shown_rounded_half_up_from_the_exact_value(value, shown):
 def test_the_pinned_examples_of_bracknell_pass(bracknell):
     from pbr_rules.examples import run_examples
     report = run_examples(bracknell)
-    assert report.failed == 0 and report.passed == 5
+    assert report.failed == 0 and report.passed == 6
 
 
 # ---- the invariant: decided is final ------------------------------------------------------------
@@ -323,3 +323,59 @@ def test_pbr_measures_refuses_an_unknown_measure_with_a_suggestion(tmp_path, cap
     assert main(["measures", "bracknell", "--data", str(data), "--as-of", "2014-03-31",
                  "--measure", "offending_reductoin"]) == 2
     assert "did you mean `offending_reduction`" in capsys.readouterr().err
+
+
+# ---- paying measures --------------------------------------------------------------------------------
+def test_a_measure_per_point_is_paid_for_whole_points_beyond_the_target_up_to_its_limit(bracknell):
+    low = [client(f"C{i}", ["2012-06-01"], ["2012-07-01"] if i < 10 else []) for i in range(40)]  # 0.25
+    run = bracknell.pay(low, "2014-03-31")
+    (line,) = [line for line in run.lines if line.item == "offending_reduction"]
+    assert (line.provider, line.date, line.client, line.paid, line.status) == (
+        "Bracknell Forest prime provider", D(2013, 6, 1), None, Decimal("7750.00"), "payable")
+    nobody_offends = [client(f"C{i}", ["2012-06-01"]) for i in range(5)]   # 75 points: at most £10,000
+    (line,) = bracknell.pay(nobody_offends, "2014-03-31").lines
+    assert line.paid == Decimal("10000") and "at most £10,000.00" in line.reasons[0]
+    on_target = [client(f"C{i}", ["2012-06-01"], ["2012-07-01"] if i < 87 else []) for i in range(200)]
+    (line,) = bracknell.pay(on_target, "2014-03-31").lines   # achieved exactly on the target: 0 points
+    assert line.paid == 0 and "0 whole percentage points" in line.reasons[0]
+
+
+def test_a_measure_not_achieved_or_pending_pays_nothing(bracknell):
+    high = [client("A", ["2012-06-01"], ["2012-07-01"])]
+    assert bracknell.pay(high, "2014-03-31").lines == ()
+    assert bracknell.pay(high, "2013-01-31").lines == ()
+
+
+FLAT = """ruleset flat version 1.0.0
+extends bracknell 1.0.0
+override tariff offending_reduction £20,000 to "Prime" because "A fixed sum instead."
+"""
+
+
+def test_a_flat_measure_tariff_pays_its_amount_and_is_forecast_while_pending(tmp_path):
+    (tmp_path / "flat").mkdir()
+    (tmp_path / "flat" / "1.0.0.pbr").write_text(FLAT)
+    rs = pbr_rules.load("flat@1.0.0", [tmp_path])
+    pending = rs.pay([client("A", ["2012-06-01"])], "2013-01-31")
+    assert pending.lines == () and [(e.provider, e.date, e.amount) for e in pending.forecast] == [
+        ("Prime", D(2014, 3, 31), Decimal("20000"))]
+    (line,) = rs.pay([client("A", ["2012-06-01"])], "2014-03-31").lines
+    assert (line.provider, line.paid, line.date) == ("Prime", Decimal("20000"), D(2013, 6, 1))
+
+
+@pytest.mark.parametrize("tariff", [
+    'tariff offending_reduction £20,000',                                  # who is paid?
+    'tariff offending_reduction by client.complexity: low £1, medium £2, high £3 to "P"',
+    'tariff offending_reduction £500 per point beyond target up to £100 to "P"',
+    'tariff planned_exit £500 per point beyond target',                  # an outcome has no points
+    'tariff planned_exit £500 to "P"',
+])
+def test_a_measure_tariff_that_cannot_be_paid_is_refused(tmp_path, tariff):
+    (tmp_path / "wrong").mkdir()
+    (tmp_path / "wrong" / "1.0.0.pbr").write_text("ruleset wrong version 1.0.0\nextends bracknell 1.0.0\n"
+                                                  + tariff.replace("tariff offending_reduction",
+                                                                   "override tariff offending_reduction")
+                                                  + (' because "x"\n' if "offending" in tariff else "\n"))
+    with pytest.raises(RulesetError) as caught:
+        pbr_rules.load("wrong@1.0.0", [tmp_path])
+    assert Code.BAD_TARIFF in codes_of(caught.value)

@@ -434,7 +434,8 @@ class Checker(Visitor):
             self.check_example_client(example)
 
     def check_payment_expectation(self, expectation: tree.PaymentExpectation) -> None:
-        items = [*self.payments.tariffs, *self.payments.fees] + (["floor_top_up"] if self.payments.floors else [])
+        items = [*self.payments.tariffs, *self.payments.fees, *self.payments.measure_tariffs] + (
+            ["floor_top_up"] if self.payments.floors else [])
         if expectation.item not in items:
             self.error(Code.UNKNOWN_OUTCOME, f"example expects a payment for `{expectation.item}`, which is not paid "
                        "by this ruleset", expectation.item_span,

@@ -17,7 +17,7 @@ import attrs
 
 from .. import tree
 from ..errors import Code, Problems
-from ..values import format_percent
+from ..values import format_money, format_percent
 from ..visitor import Visitor
 from ..words import did_you_mean
 from .scope import Scopes, Symbol, SymbolKind
@@ -51,10 +51,11 @@ class PaymentSchedule:
     limits: dict          # outcome -> LimitDecl
     fee_lists: dict       # fee -> the client list holding its units (fees per client have none)
     key_texts: dict       # outcome -> its tariff's key as written (`client.complexity`), for messages
+    measure_tariffs: dict = attrs.field(factory=dict)   # measure -> TariffDecl (flat, or per point)
 
     @property
     def pays(self) -> bool:
-        return bool(self.tariffs or self.fees)
+        return bool(self.tariffs or self.fees or self.measure_tariffs)
 
 
 class PaymentChecker(Visitor):
@@ -64,6 +65,7 @@ class PaymentChecker(Visitor):
         self.ctx = checker
         self.contract_start = None
         self.fee_lists: dict = {}
+        self.measure_tariffs: dict = {}
         self.key_texts: dict = {}
         self.payee: tree.PayeeDecl | None = None
         self.tables: dict = {name: {} for name in ("tariffs", "fees", "splits", "caps", "reductions", "floors",
@@ -105,6 +107,14 @@ class PaymentChecker(Visitor):
         self.payee = payee  # checked at the end, once for each kind of unit that is paid
 
     def visit_TariffDecl(self, tariff: tree.TariffDecl) -> None:
+        if tariff.name in self.ctx.resolved.tables["measures"]:
+            self.measure_tariff(tariff)
+            return
+        if tariff.per_point or tariff.payee is not None:
+            what = "`per point beyond target`" if tariff.per_point else f"`to \"{tariff.payee}\"`"
+            self.error(Code.BAD_TARIFF, f"{what} belongs to the tariff of a cohort measure, but `{tariff.name}` is "
+                       "not a measure", tariff.span, "an outcome's lines are paid to the provider `paid to` "
+                       "chooses for each unit")
         outcome = self.outcome(tariff.name, tariff.span)
         if outcome is None or outcome.classification is None:
             return
@@ -122,6 +132,20 @@ class PaymentChecker(Visitor):
                        "rest, which must leave something to pay on achievement", tariff.span,
                        "each instalment takes more than 0%, and together less than 100%")
         self.tables["tariffs"][tariff.name] = tariff.replace(key=key, instalments=instalments, unit_binding=unit)
+
+    def measure_tariff(self, tariff: tree.TariffDecl) -> None:
+        """A measure is paid once, to a named provider: a fixed sum, or an amount per point."""
+        if tariff.key is not None or tariff.instalments:
+            self.error(Code.BAD_TARIFF, f"`{tariff.name}` is a cohort measure: it is paid once, when it is achieved, "
+                       "not by a table or in instalments", tariff.span,
+                       f"write `tariff {tariff.name} £20,000 to \"PROVIDER\"`, or `£500 per point beyond target`")
+        if tariff.payee is None:
+            self.error(Code.BAD_TARIFF, "a measure is paid for the whole cohort, so its tariff must say who is paid",
+                       tariff.span, "add `to \"PROVIDER\"` after the amount")
+        if tariff.up_to is not None and tariff.amount is not None and tariff.up_to < tariff.amount:
+            self.error(Code.BAD_TARIFF, f"`up to {format_money(tariff.up_to)}` is less than one point's amount, "
+                       f"{format_money(tariff.amount)}", tariff.span)
+        self.measure_tariffs[tariff.name] = tariff
 
     def tariff_table(self, tariff: tree.TariffDecl, key) -> None:
         if key.type == ERROR:
@@ -256,7 +280,7 @@ class PaymentChecker(Visitor):
         self.check_limits()
         payees = self.check_payees()
         return PaymentSchedule(self.contract_start, payees, fee_lists=self.fee_lists, key_texts=self.key_texts,
-                               **self.tables)
+                               measure_tariffs=self.measure_tariffs, **self.tables)
 
     def check_limits(self) -> None:
         for limit in self.tables["limits"].values():

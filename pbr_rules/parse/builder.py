@@ -510,10 +510,17 @@ class Builder:
         return tree.PayeeChoice(children[0], children[1], span=self._span(meta))
 
     def tariff_decl(self, meta, children):
-        name, (amount, key, entries), instalments, *rest = children
+        name, (amount, key, entries), per_point, instalments, payee, *rest = children
         extras = self._extras(rest)
         return tree.TariffDecl(str(name), amount, key, entries, instalments or (), extras["illustrative"],
-                               extras["doc"], None, span=self._span(meta))
+                               extras["doc"], None, per_point is not None, per_point[0] if per_point else None,
+                               payee, span=self._span(meta))
+
+    def per_point(self, meta, children):
+        return (self._money(children[0]) if children and children[0] is not None else None,)
+
+    def tariff_payee(self, meta, children):
+        return clean_text(children[0])
 
     def flat_tariff(self, meta, children):
         return (self._money(children[0]), None, ())

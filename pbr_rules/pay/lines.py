@@ -53,6 +53,7 @@ class LineKind(enum.IntEnum):
     OUTCOME = 0
     FEE = 1
     FLOOR = 2
+    MEASURE = 3   # a cohort measure's payment: for the whole cohort, outside caps and reductions
 
 
 @attrs.frozen(slots=True)
