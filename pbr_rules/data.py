@@ -12,7 +12,9 @@ import datetime
 import difflib
 import json
 from decimal import Decimal
-from typing import Iterable, Iterator
+from typing import Iterable, Iterator, Optional
+
+import attrs
 
 from .dates import ISO_DATE, add_duration, parse_iso_date
 from .errors import DataError
@@ -26,6 +28,38 @@ CONVERTERS = {Scalar.DATE: "_date_converter", Scalar.NUMBER: "_numeric_converter
               Scalar.TEXT: "_text_converter", Scalar.BOOL: "_bool_converter", Scalar.ENUM: "_enum_converter",
               Scalar.SET: "_set_converter", Scalar.MAP: "_map_converter", Scalar.LIST: "_list_converter"}
 
+
+
+_DATE_VERBS = {"date": "is dated", "start": "starts on", "end": "ends on"}
+
+
+@attrs.frozen(slots=True)
+class Unseen:
+    """A record, or one date in a record, that a client's view as of a date hides: it comes later."""
+
+    record: str                       # the record's type (`client` for the client's own dates)
+    record_id: Optional[str]
+    field: str                        # the date that lies after the as-of date (with the lag, if any)
+    day: datetime.date
+    whole: bool                       # the record does not exist yet; else only this date is unknown
+    lag: object = None                # the record type's lag (a Duration), if it lags
+    hidden_with: tuple = ()           # fields known from this date, hidden with it
+
+    @property
+    def words(self) -> str:
+        """`episode E3 starts on 2014-02-01, after the as-of date: not counted`"""
+        noun = self.record.replace("_", " ")
+        if self.record == "client":
+            who = "the client"
+        else:
+            who = f"{noun} {self.record_id}" if self.record_id else f"{article(noun)} {noun}"
+        when = f"{_DATE_VERBS.get(self.field, 'has ' + self.field.replace('_', ' '))} {self.day}"
+        after = (f"which with the {noun} lag of {self.lag} is after the as-of date" if self.lag
+                 else "after the as-of date")
+        if self.whole:
+            return f"{who} {when}, {after}: not counted"
+        nor = f" (nor its {', '.join(self.hidden_with)})" if self.hidden_with else ""
+        return f"{who} {when}, {after}: its {self.field.replace('_', ' ')} is not known yet{nor}"
 
 
 class DateOrdered(list):
@@ -405,6 +439,26 @@ class ClientReader:
                 items = [self._hidden_copy(item, record_name, as_of, lag) for item in items]
             view[list_field] = items
         return view
+
+    def unseen(self, client: dict, as_of: datetime.date) -> list[Unseen]:
+        """What ``view`` hides of a (normalised) client, in data order: records that come after the
+        as-of date, and later dates in the records it keeps (`pbr explain` says so)."""
+        found = self._later_dates(client, "client", as_of, None)
+        for list_field, record_name, key, lag, _ in self._list_plans:
+            for item in client[list_field]:
+                day = item[key] if key is not None else None
+                if day is not None and (add_duration(day, lag) if lag else day) > as_of:
+                    found.append(Unseen(record_name, item.get("id"), key, day, True, lag))
+                else:
+                    found.extend(self._later_dates(item, record_name, as_of, lag))
+        return found
+
+    def _later_dates(self, record: dict, record_name: str, as_of, lag) -> list[Unseen]:
+        dates, dependents = self._view_plans[record_name]
+        record_id = record.get("id") if record_name != "client" else None
+        return [Unseen(record_name, record_id, name, record[name], False, lag, tuple(dependents[name]))
+                for name in dates
+                if record.get(name) is not None and (add_duration(record[name], lag) if lag else record[name]) > as_of]
 
     def _hidden_copy(self, item: dict, record_name: str, as_of, lag) -> dict:
         dates, dependents = self._view_plans[record_name]

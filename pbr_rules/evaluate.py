@@ -12,6 +12,8 @@ from __future__ import annotations
 import datetime
 import traceback
 from pathlib import Path
+
+import attrs
 from typing import Iterable, Iterator
 
 from .check import CheckedRuleset, check
@@ -20,9 +22,11 @@ from .data import ClientReader, SeenIds
 from .dates import parse_iso_date
 from .errors import DataError, InternalError, PbrError, UsageError
 from .extracts import ExtractReader, place_errors
+from .measure import MeasureRun, MeasureTally, MemberFinder
 from .pay import ClientPayments, Ledger, PaymentRun, amounts_by_unit
+from .pay.measures import measure_lines
 from .pipeline import ClientPipeline
-from .resolve import RulesetLibrary, resolve_file
+from .resolve import RulesetLibrary, Selection, resolve_file
 from .results import ClientResult, OutcomeResult, Rejected, TraceKind, TraceStep
 
 __all__ = ["load", "Ruleset", "ClientResult", "OutcomeResult", "Rejected", "TraceStep", "as_date"]
@@ -52,8 +56,12 @@ class Ruleset:
         schedule = checked.payments
         self.payer = ClientPayments(schedule, self.compiled.functions, self.compiled.outcomes, checked.unit_lists,
                                     self.reader.view) if schedule.pays else None
+        self.member_finder = MemberFinder(checked.measures, self.compiled.functions,
+                                          self.reader.view) if checked.measures else None
 
     # ---- identity ---------------------------------------------------------------------------
+    selection: Selection | None = None   # set by load(): which version a reference meant, and why
+
     @property
     def name(self) -> str:
         return self.checked.resolved.name
@@ -69,6 +77,17 @@ class Ruleset:
     @property
     def path(self) -> str:
         return self.checked.resolved.path
+
+    @property
+    def effective_from(self) -> datetime.date | None:
+        """Its first day in force (`effective from`), if the header says."""
+        return self.checked.resolved.effective
+
+    @property
+    def effective_until(self) -> datetime.date | None:
+        """Its own last day in force (`effective until`), if the header says; a later version
+        also ends it (see ``selection.period``)."""
+        return self.checked.resolved.effective_until
 
     @property
     def outcome_names(self) -> list[str]:
@@ -141,11 +160,13 @@ class Ruleset:
         view = self.reader.view(client, as_of)
         try:
             rows = self.pipeline.run(self.compiled.evaluate_all(view, as_of))
-            if self.payer is not None:
-                return self._with_payments(client, view, as_of, rows)
+            result = (self._with_payments(client, view, as_of, rows) if self.payer is not None
+                      else ClientResult(client["id"], self.ref, as_of, tuple(rows)))
+            if self.member_finder is not None:
+                result = attrs.evolve(result, members=self.member_finder.members(client, view, as_of))
         except Exception as error:  # a bug in pbr_rules; say which rule was running
             raise self._internal(error, client, self.compiled) from error
-        return ClientResult(client["id"], self.ref, as_of, tuple(rows))
+        return result
 
     def _with_payments(self, client: dict, view: dict, as_of: datetime.date, rows: list) -> ClientResult:
         """The result with each row's payable amount, and the client's payment lines."""
@@ -167,6 +188,7 @@ class Ruleset:
         day = as_date(as_of)
         domains = {o.name: o.domain for o in self.compiled.outcomes}
         ledger = Ledger(self.checked.payments, day, domains)
+        tallies = self._tallies()
         forecast, rejected = [], []
         for result in results:
             if isinstance(result, Rejected):
@@ -174,6 +196,13 @@ class Ruleset:
                 continue
             ledger.add(result.lines)
             forecast.extend(result.forecast)
+            for member in result.members:
+                tallies[member.measure].add(member)
+        if self.checked.payments.measure_tariffs:
+            cohort_lines, cohort_forecast = measure_lines(self.checked.payments,
+                                                          [t.result(self.ref, day) for t in tallies.values()])
+            ledger.add(cohort_lines)
+            forecast.extend(cohort_forecast)
         lines = ledger.settle()
         forecast.sort(key=lambda e: (e.date, e.provider, e.client, e.item, e.unit or "", e.instalment or ""))
         first = as_date(from_date, "first date (--from)") if from_date else None
@@ -183,6 +212,31 @@ class Ruleset:
                              hint="give --from a date on or before --to")
         return PaymentRun(self.ref, day, tuple(lines), tuple(forecast), tuple(ledger.spend(lines)), tuple(rejected),
                           shadow, first, last)
+
+    # ---- cohort measures ------------------------------------------------------------------------
+    @property
+    def measure_names(self) -> list[str]:
+        return list(self.checked.measures)
+
+    def measures(self, clients: Iterable[dict], as_of, errors: list | None = None) -> MeasureRun:
+        """Every cohort measure over clients (dicts in the input format) as of a date."""
+        return self.measure_results(self.evaluate_many(clients, as_of, errors), as_of)
+
+    def measure_results(self, results: Iterable, as_of) -> MeasureRun:
+        """The measures over evaluated clients (ClientResults; Rejected ones are kept aside)."""
+        day = as_date(as_of)
+        tallies = self._tallies()
+        rejected = []
+        for result in results:
+            if isinstance(result, Rejected):
+                rejected.append(result)
+                continue
+            for member in result.members:
+                tallies[member.measure].add(member)
+        return MeasureRun(self.ref, day, tuple(t.result(self.ref, day) for t in tallies.values()), tuple(rejected))
+
+    def _tallies(self) -> dict:
+        return {name: MeasureTally(spec) for name, spec in self.checked.measures.items()}
 
     def explain(self, client: dict, as_of) -> tuple[ClientResult, list]:
         """The result, and per outcome: its results and the trace of every binding and rule tried."""
@@ -221,18 +275,23 @@ class Ruleset:
                              f"{client.get('id')}{place}", hint="please report this with the ruleset and the record")
 
 
-def load(ref: str | Path, rulesets: Iterable[str | Path] = ()) -> Ruleset:
+def load(ref: str | Path, rulesets: Iterable[str | Path] = (), as_of=None) -> Ruleset:
     """Parse, resolve, check and compile a ruleset.
 
-    ``ref`` is a path to a ``.pbr`` file, ``name@version``, or ``name`` for its latest version,
-    looked up under the folders in ``rulesets`` and then the shipped rulesets.
+    ``ref`` is a path to a ``.pbr`` file, ``name@version``, or ``name``, looked up under the
+    folders in ``rulesets`` and then the shipped rulesets. A bare ``name`` means the version in
+    force on ``as_of`` if a date is given (a UsageError if none is in force then), else the latest
+    version. ``Ruleset.selection`` tells which was taken and why, with a warning when a pinned
+    version or a file is used on a date it is not in force (docs/versions.md).
     Raises a RulesetError (several at once as RulesetErrors) for mistakes in the rules.
     """
     library = RulesetLibrary(rulesets)
-    path = library.locate(ref)
+    selection = library.select(ref, as_date(as_of) if as_of is not None else None)
     try:
-        return Ruleset(check(resolve_file(path, library)))
+        ruleset = Ruleset(check(resolve_file(selection.path, library)))
     except PbrError:
         raise
     except Exception as error:  # a bug in pbr_rules, never the user's rules: say so
-        raise InternalError(f"{type(error).__name__}: {error}", hint=f"loading {path}") from error
+        raise InternalError(f"{type(error).__name__}: {error}", hint=f"loading {selection.path}") from error
+    ruleset.selection = selection
+    return ruleset

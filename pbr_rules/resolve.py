@@ -3,10 +3,17 @@
 The result is one flat, frozen ``ResolvedRuleset``: a table per kind of declaration (see
 ``declarations``) holding everything in force, with a note of where each came from and of every
 override and its reason. Declarations are filed by the table of kinds, never by their class.
+
+A bare name with a date picks the version in force that day (docs/versions.md): each version is in
+force from its `effective from` until the day before the next version's, or its own `effective
+until` if that comes first.
 """
 
 from __future__ import annotations
 
+import datetime
+import enum
+import functools
 import re
 from pathlib import Path
 from typing import Iterable, Optional
@@ -15,7 +22,7 @@ import attrs
 
 from . import tree
 from .declarations import KINDS, TABLES, DeclarationKind, Inheritance, kind_of, sharing
-from .errors import Code, Problems, RulesetError, RulesetNotFound, Span, raise_all
+from .errors import Code, Problems, RulesetError, RulesetNotFound, Span, UsageError, raise_all
 from .parse import parse_file
 from .resources import shipped_rulesets_dir
 from .words import did_you_mean
@@ -25,6 +32,91 @@ VERSION_RE = re.compile(r"^\d+\.\d+\.\d+$")
 
 def _version_key(version: str):
     return tuple(int(part) for part in version.split("."))
+
+
+def _parsed(path: Path) -> tree.Module:
+    """The parsed file; parsed once per content, since resolving by date reads every version's header."""
+    return _parse_content(str(path), path.read_bytes())
+
+
+@functools.lru_cache(maxsize=32)
+def _parse_content(path: str, content: bytes) -> tree.Module:
+    # keyed by the content, not the time it was written: a file rewritten within a clock tick is read again
+    return parse_file(path)
+
+
+class Choice(enum.StrEnum):
+    """How a ruleset reference was turned into one file."""
+
+    PATH = "path"        # a .pbr file named by its path
+    PINNED = "pinned"    # name@version
+    LATEST = "latest"    # a bare name where no date is given: its latest version
+    BY_DATE = "by date"  # a bare name with a date: the version in force that day
+
+
+@attrs.frozen(slots=True)
+class InForce:
+    """When one version of a ruleset is in force: from ``first`` to ``last``, both included (None:
+    no limit on that side). ``replaced_by``: the next version, when it starts on or before this
+    one's first day, so that this one is never in force."""
+
+    name: str
+    version: str
+    path: Path
+    first: Optional[datetime.date]
+    last: Optional[datetime.date]
+    replaced_by: Optional[str] = None
+
+    @property
+    def ref(self) -> str:
+        return f"{self.name}@{self.version}"
+
+    @property
+    def never(self) -> bool:
+        return self.replaced_by is not None or bool(self.first and self.last and self.last < self.first)
+
+    def covers(self, day: datetime.date) -> bool:
+        return (not self.never and (self.first is None or self.first <= day)
+                and (self.last is None or day <= self.last))
+
+    @property
+    def words(self) -> str:
+        """`from 2012-04-01 until 2013-03-31`, in the words of the header."""
+        if self.replaced_by:
+            return f"on no date ({self.replaced_by} is in force from its first day)"
+        if self.never:
+            return f"on no date (its last day, {self.last}, comes before its first, {self.first})"
+        if self.first is None:
+            return f"until {self.last}" if self.last else "at any date"
+        return f"from {self.first}" + (f" until {self.last}" if self.last else "")
+
+
+@attrs.frozen(slots=True)
+class Selection:
+    """Which file a reference means, how it was chosen, and whether it is in force on the date."""
+
+    asked: str
+    path: Path
+    choice: Choice
+    as_of: Optional[datetime.date] = None
+    period: Optional[InForce] = None      # when the chosen version is in force (None: no date asked)
+    in_force: Optional[InForce] = None    # the version in force on the date (None: none is)
+
+    @property
+    def note(self) -> Optional[str]:
+        """What a bare name was taken to mean, for the person who gave it."""
+        if self.choice is Choice.BY_DATE:
+            return f"{self.asked} means {self.period.ref}, in force on {self.as_of}"
+        return None
+
+    @property
+    def warning(self) -> Optional[str]:
+        """Set when a pinned version or a file is used on a date it is not in force."""
+        if self.period is None or self.period.covers(self.as_of):
+            return None
+        instead = f"; {self.in_force.ref} is in force then" if self.in_force else ""
+        return (f"{self.period.ref} is in force {self.period.words}, not on {self.as_of}{instead}: "
+                f"the results follow {self.period.ref} as asked")
 
 
 class RulesetLibrary:
@@ -62,23 +154,70 @@ class RulesetLibrary:
             hint = did_you_mean(name, self.names()) or _searched(self.folders)
         raise RulesetNotFound(f"no ruleset `{name}` version {version}", span=span, hint=hint)
 
+    def periods(self, name: str) -> list[InForce]:
+        """When each version of a ruleset is in force, in version order."""
+        self.find(name)  # no version at all: the usual "no ruleset called" error
+        found = [(version, self.find(name, version)) for version in self.versions(name)]
+        headers = [_parsed(path).header for _, path in found]
+        periods = []
+        for (version, path), header, following in zip(found, headers, headers[1:] + [None]):
+            ends = [header.effective_until] if header.effective_until else []
+            if following is not None and following.effective is not None:
+                ends.append(following.effective - datetime.timedelta(days=1))
+            last = min(ends) if ends else None
+            replaced = following is not None and (following.effective is None or bool(
+                header.effective and following.effective <= header.effective))
+            periods.append(InForce(name, version, path, header.effective, last,
+                                   f"{name}@{following.version}" if replaced else None))
+        return periods
+
     def locate(self, ref: str | Path) -> Path:
         """A path, ``name@version`` or ``name`` (the latest version) to a ruleset file."""
+        return self.select(ref).path
+
+    def select(self, ref: str | Path, as_of: datetime.date | None = None) -> Selection:
+        """The file a reference means: with ``as_of``, a bare name means the version in force that
+        day (a UsageError if none is), and a pinned version or a file is checked against its dates."""
         text = str(ref)
-        path = Path(text)
-        if path.is_dir():
-            inside = sorted(str(p) for p in path.glob("*.pbr"))[:3]
-            raise RulesetNotFound(f"{text} is a folder, not a ruleset",
-                                  hint=("give a file, like " + inside[0]) if inside else
-                                  "give a .pbr file, NAME@VERSION, or NAME; a folder of rulesets goes in --rulesets")
-        if text.endswith(".pbr") or path.is_file():
-            if not path.is_file():
-                raise RulesetNotFound(f"no ruleset file {text}")
-            return path
+        path = _ruleset_path(text)
+        if path is not None:
+            if as_of is None:
+                return Selection(text, path, Choice.PATH)
+            header = _parsed(path).header
+            own = InForce(header.name, header.version, path, header.effective, header.effective_until)
+            return Selection(text, path, Choice.PATH, as_of, own)
         name, _, version = text.partition("@")
         if version and not VERSION_RE.match(version):
             raise RulesetNotFound(f"`{version}` is not a version", hint="write name@1.0.0")
-        return self.find(name, version or None)
+        if as_of is None:
+            return Selection(text, self.find(name, version or None), Choice.PINNED if version else Choice.LATEST)
+        pinned = self.find(name, version) if version else None  # an unknown version: the usual error
+        periods = self.periods(name)
+        in_force = next((p for p in periods if p.covers(as_of)), None)  # periods never overlap
+        if pinned is not None:
+            period = next(p for p in periods if p.version == version)
+            return Selection(text, pinned, Choice.PINNED, as_of, period, in_force)
+        if in_force is None:
+            dates = "; ".join(f"{p.ref} is in force {p.words}" for p in periods)
+            raise UsageError(f"no version of `{name}` is in force on {as_of}: {dates}",
+                             hint=f"evaluate as of a date within those, or pin a version with {name}@VERSION "
+                                  "to use it on this date anyway")
+        return Selection(text, in_force.path, Choice.BY_DATE, as_of, in_force, in_force)
+
+
+def _ruleset_path(text: str) -> Path | None:
+    """The file a reference names by its path; None for a name or name@version."""
+    path = Path(text)
+    if path.is_dir():
+        inside = sorted(str(p) for p in path.glob("*.pbr"))[:3]
+        raise RulesetNotFound(f"{text} is a folder, not a ruleset",
+                              hint=("give a file, like " + inside[0]) if inside else
+                              "give a .pbr file, NAME@VERSION, or NAME; a folder of rulesets goes in --rulesets")
+    if text.endswith(".pbr") or path.is_file():
+        if not path.is_file():
+            raise RulesetNotFound(f"no ruleset file {text}")
+        return path
+    return None
 
 
 def _searched(folders) -> str:
@@ -99,7 +238,7 @@ class ResolvedRuleset:
     name: str
     version: str
     title: Optional[str]
-    effective: object
+    effective: Optional[datetime.date]   # `effective from`: its first day in force
     description: Optional[str]
     path: str
     header: tree.Header
@@ -109,6 +248,7 @@ class ResolvedRuleset:
     origin: dict                 # (table, name) -> the ref of the ruleset that declared it
     sources: dict                # path -> list of lines, for messages
     errors: tuple                # mistakes found here, reported with the checker's
+    effective_until: Optional[datetime.date] = None   # its own last day in force, if the header says
 
     @property
     def ref(self) -> str:
@@ -153,7 +293,7 @@ def resolve_file(path: str | Path, library: RulesetLibrary | None = None,
                  _chain: tuple = ()) -> ResolvedRuleset:
     library = library or RulesetLibrary()
     path = Path(path)
-    module = parse_file(path)
+    module = _parsed(path)
     header = module.header
     key = (header.name, header.version)
     if key in _chain:
@@ -172,7 +312,7 @@ def resolve_file(path: str | Path, library: RulesetLibrary | None = None,
         raise_all(filer.problems.errors)
     return ResolvedRuleset(header.name, header.version, header.title, header.effective, header.description,
                            str(path), header, base, filer.tables, tuple(filer.overrides), filer.origin,
-                           sources, tuple(filer.problems.errors))
+                           sources, tuple(filer.problems.errors), header.effective_until)
 
 
 def _resolve_base(path: Path, module: tree.Module, library: RulesetLibrary, chain: tuple):

@@ -51,6 +51,8 @@ class ClientResult:
     # the client's payment lines up to the as-of date, and what may fall due later (``pay``)
     lines: tuple = attrs.field(default=(), eq=False, repr=False)
     forecast: tuple = attrs.field(default=(), eq=False, repr=False)
+    # the client's part in each cohort measure it is a member of (``measure.Member``)
+    members: tuple = attrs.field(default=(), eq=False, repr=False)
 
     @property
     def results(self) -> tuple:
@@ -62,6 +64,10 @@ class ClientResult:
 
     def to_json_line(self) -> str:
         return json.dumps(self.to_json(), ensure_ascii=False)
+
+    def only(self, outcomes) -> "ClientResult":
+        """The same client with the rows of the named outcomes only (``--outcome``)."""
+        return attrs.evolve(self, rows=tuple(row for row in self.rows if row.outcome in outcomes))
 
     def result(self, outcome: str, unit: str | None = None) -> OutcomeResult | None:
         for row in self.rows:
@@ -82,6 +88,7 @@ class Rejected:
 class TraceKind(enum.StrEnum):
     OUTCOME = "outcome"  # the outcome whose steps follow
     UNIT = "unit"        # the unit whose steps follow
+    READS = "reads"      # the record fields the outcome's lines read: ((record, (field, ...)), ...)
     LET = "let"
     WINDOW = "window"
     RULE = "rule"

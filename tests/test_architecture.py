@@ -118,7 +118,7 @@ def test_every_field_kind_is_read_typed_and_written_by_every_stage():
 
 
 # stages, in the order data flows; a module may import the foundation and earlier stages only
-FOUNDATION = {"errors", "values", "words", "resources", "dates", "tree", "visitor", "schema", "results",
+FOUNDATION = {"errors", "counts", "values", "words", "resources", "dates", "tree", "visitor", "schema", "results",
               "runtime"}
 STAGES = ["parse", "declarations", "resolve", "data", "extracts", "check", "analyse", "compile", "pipeline",
           "measure", "pay", "evaluate", "examples", "statements", "describe", "diff", "compare", "cohort", "cli",

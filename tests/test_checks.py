@@ -113,5 +113,5 @@ def test_a_base_ruleset_is_checked_once(monkeypatch):
         checked.append(self.resolved.ref)
         return run(self)
     monkeypatch.setattr(checker_module.Checker, "run", counting)
-    pbr_rules.load("wigan")
-    assert checked == ["national@1.0.0", "wigan@1.0.0"]
+    pbr_rules.load("wigan@1.1.0")
+    assert checked == ["national@1.0.0", "wigan@1.0.0", "wigan@1.1.0"]

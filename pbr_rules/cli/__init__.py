@@ -11,7 +11,7 @@ import os
 import sys
 
 from ..errors import DataError, InternalError, RulesetError, RulesetNotFound, UsageError
-from . import cohort, compare, diff, evaluate, pay, rules
+from . import cohort, compare, diff, evaluate, measures, pay, rules
 from .common import EXIT_BUG, EXIT_FAILED, EXIT_OK, EXIT_USAGE, print_error
 
 
@@ -61,8 +61,9 @@ def _parser() -> argparse.ArgumentParser:
                          help="a folder of rulesets (NAME/VERSION.pbr) searched before the shipped ones")
         return sub
 
-    ruleset_help = "a .pbr file, NAME@VERSION, or NAME (its latest version)"
-    for module in (rules, evaluate, pay, diff, compare, cohort):
+    ruleset_help = ("a .pbr file, NAME@VERSION, or NAME (the version in force on the as-of date; "
+                    "where a command has no date, the latest)")
+    for module in (rules, evaluate, pay, measures, diff, compare, cohort):
         module.register(command, ruleset_help)
     return parser
 

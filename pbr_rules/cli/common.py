@@ -9,6 +9,7 @@ from pathlib import Path
 
 from ..errors import RulesetError, RulesetNotFound, UsageError
 from ..evaluate import Rejected, load
+from ..words import did_you_mean
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_BUG = 0, 1, 2, 3
 
@@ -27,6 +28,38 @@ def load_or_report(ref: str, folders: list):
     except RulesetError as error:
         print_error(error)
         return None
+
+
+def load_on(args, day):
+    """The ruleset RULESET means on the as-of date. Standard error says which version a bare name
+    was taken to mean, and warns when a pinned version or a file is not in force on the date."""
+    ruleset = load(args.ruleset, args.rulesets, as_of=day)
+    if ruleset.selection.note:
+        print(f"pbr: {ruleset.selection.note}", file=sys.stderr)
+    if ruleset.selection.warning:
+        print(f"pbr: warning: {ruleset.selection.warning}", file=sys.stderr)
+    return ruleset
+
+
+def add_outcome_option(sub, verb: str) -> None:
+    sub.add_argument("--outcome", action="append", metavar="ID",
+                     help=f"{verb} only this outcome; repeat it, or separate ids with commas, for several")
+
+
+def chosen_outcomes(values: list | None, ruleset) -> list[str]:
+    """The outcomes named by --outcome, in the ruleset's order; every outcome without it."""
+    known = ruleset.outcome_names
+    if not values:
+        return known
+    asked = [name.strip() for value in values for name in value.split(",") if name.strip()]
+    if not asked:
+        raise UsageError("--outcome names no outcome", hint=f"give an outcome of {ruleset.ref}, like {known[0]}"
+                         if known else f"{ruleset.ref} has no outcomes")
+    for name in asked:
+        if name not in known:
+            raise UsageError(f"{ruleset.ref} has no outcome `{name}`",
+                             hint=did_you_mean(name, known) or f"its outcomes are {', '.join(known)}")
+    return [name for name in known if name in asked]
 
 
 @contextlib.contextmanager

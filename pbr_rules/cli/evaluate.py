@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import datetime
 import json
 import sys
 from decimal import Decimal
 from pathlib import Path
 
 from .. import runtime
+from ..counts import Tally, tally_table
 from ..errors import UsageError
-from ..evaluate import as_date, load
+from ..evaluate import as_date
+from ..results import TraceKind
 from ..values import format_money
-from .common import EXIT_OK, not_the_input, open_in, open_out, read_data, set_aside, summary
+from .common import (EXIT_OK, add_outcome_option, chosen_outcomes, load_on, not_the_input, open_in, open_out,
+                     read_data, set_aside, summary)
 
 
 def register(command, ruleset_help: str) -> None:
@@ -23,8 +27,12 @@ def register(command, ruleset_help: str) -> None:
                      help="client records: JSON Lines ('-': stdin), or a folder of CSV extracts")
     sub.add_argument("--as-of", required=True, metavar="DATE", help="the evaluation date, YYYY-MM-DD")
     sub.add_argument("--out", metavar="FILE", help="write results here (default: standard output)")
-    sub.add_argument("--format", choices=["jsonl", "csv", "table"], default="jsonl",
-                     help="jsonl: one JSON object per client (default); csv and table: one row per result")
+    sub.add_argument("--format", choices=["jsonl", "csv", "table"],
+                     help="jsonl: one JSON object per client (default); csv and table: one row per result "
+                          "(the table ends with the counts of --summary)")
+    sub.add_argument("--summary", action="store_true",
+                     help="write only the counts of results per outcome and status, instead of the results")
+    add_outcome_option(sub, "evaluate and write")
     sub.add_argument("--errors", metavar="FILE",
                      help="write rejected records here as JSON Lines (default: described on standard error)")
     sub.add_argument("--strict", action="store_true", help="exit with 2 if any client was set aside")
@@ -34,6 +42,7 @@ def register(command, ruleset_help: str) -> None:
     sub.add_argument("--data", required=True, metavar="PATH", help="client records: JSON Lines, or a folder of CSV extracts")
     sub.add_argument("--client", required=True, metavar="ID", help="the client's id")
     sub.add_argument("--as-of", required=True, metavar="DATE", help="the evaluation date, YYYY-MM-DD")
+    add_outcome_option(sub, "explain")
 
 
 CSV_COLUMNS = ["client", "ruleset", "as_of", "outcome", "unit", "status", "date", "due", "amount", "reasons"]
@@ -41,22 +50,51 @@ CSV_COLUMNS = ["client", "ruleset", "as_of", "outcome", "unit", "status", "date"
 
 def _evaluate(args) -> int:
     not_the_input(args)
-    ruleset = load(args.ruleset, args.rulesets)
+    fmt = _output_format(args)
     day = as_date(args.as_of)
+    ruleset = load_on(args, day)
+    outcomes = chosen_outcomes(args.outcome, ruleset)
+    wanted = frozenset(outcomes) if len(outcomes) < len(ruleset.outcome_names) else None
     counts = {"evaluated": 0, "rejected": 0}
+    tally = Tally() if fmt in ("table", "summary") else None
     with contextlib.ExitStack() as stack:
         items = read_data(stack, ruleset, args.data, day)
         out = stack.enter_context(open_out(args.out))
         error_out = stack.enter_context(open_out(args.errors)) if args.errors else None
-        writer = _writer(args.format, out)
+        writer = _writer(fmt, out)
         for item in set_aside(items, error_out, counts):
+            if wanted is not None:
+                item = item.only(wanted)
+            if tally is not None:
+                tally.add(item)
             writer(item)
-        if args.format == "table":
+        if fmt == "table":
             writer(None)
+            out.write("\n")
+        if tally is not None:
+            out.write(counts_at_a_glance(tally, outcomes, ruleset.ref, day))
     return summary(args, counts, "evaluated")
 
 
+def _output_format(args) -> str:
+    """jsonl, csv, table, or summary (--summary: the counts alone, written where results would be)."""
+    if not args.summary:
+        return args.format or "jsonl"
+    if args.format not in (None, "table"):
+        raise UsageError(f"--summary writes a table of counts, not {args.format}",
+                         hint=f"leave out --format {args.format} for the counts, or --summary for every result")
+    return "summary"
+
+
+def counts_at_a_glance(tally: Tally, outcomes: list[str], ref: str, day) -> str:
+    """The counts per outcome and status, under a line naming the ruleset version and the date."""
+    clients = f"{tally.clients} client{'s' if tally.clients != 1 else ''}"
+    return f"{clients} under {ref} as of {day.isoformat()}\n" + tally_table(tally, outcomes)
+
+
 def _writer(fmt: str, out):
+    if fmt == "summary":
+        return lambda result: None
     if fmt == "jsonl":
         def write(result):
             out.write(result.to_json_line() + "\n")
@@ -94,37 +132,91 @@ def _rows(result, with_reasons: bool = True):
 
 
 def _explain(args) -> int:
-    ruleset = load(args.ruleset, args.rulesets)
     day = as_date(args.as_of)
+    ruleset = load_on(args, day)
+    outcomes = chosen_outcomes(args.outcome, ruleset)
     raw = _find_client(args.data, args.client, ruleset)
     result, sections = ruleset.explain(raw, day)
     print(f"Client {result.client} under {ruleset.ref}, as of {day.isoformat()}")
-    sources = ruleset.checked.resolved.sources
+    unseen = ruleset.reader.unseen(ruleset.prepare(raw), day)
+    if unseen:
+        print(f"Not visible on {day.isoformat()}, so the rules do not see it:")
+        for hidden in unseen:
+            print(f"  {hidden.words}")
+    files = _file_names(ruleset.checked.resolved)
     for outcome, results, trace in sections:
-        print()
-        print(f"{outcome.name}: {outcome.title}")
-        file_lines = sources.get(outcome.span.file, [])
-        for step in trace:
-            if step.kind == "unit":
-                print(f"  {step.name}:")
-                continue
-            text = file_lines[step.line - 1].strip() if 0 < step.line <= len(file_lines) else ""
-            if step.kind == "rule":
-                verdict = {True: "applies", False: "does not apply", None: "cannot be decided yet"}[step.value]
-                print(f"    line {step.line}: {text}  -> {verdict}")
-            else:
-                print(f"    line {step.line}: {step.name} = {runtime.show(step.value)}")
-        for r in results:
-            when = f" on {r.date}" if r.date else (f", due {r.due}" if r.due else "")
-            paid = f" ({format_money(r.amount)} payable)" if r.amount is not None else ""
-            print(f"  => {r.unit}: {r.status}{when}{paid}")
-            for reason in r.reasons:
-                print(f"       {reason}")
-            for line in result.lines:
-                if line.item == outcome.name and line.unit == r.unit:
-                    print(f"       payment before caps: {line.instalment or 'in full'} {line.status} {format_money(line.paid)} "
-                          f"on {line.date} to {line.provider}; {' '.join(line.reasons[1:]) or line.reasons[0]}")
+        if outcome.name in outcomes:
+            print()
+            _explain_outcome(ruleset, outcome, results, trace, files)
+            _explain_results(result, outcome, results)
     return EXIT_OK
+
+
+def _explain_outcome(ruleset, outcome, results, trace, files: dict) -> None:
+    """The outcome's heading, the fields its lines read, and every step, each at its file and line."""
+    source = outcome.span.file
+    place = files.get(source, source)
+    file_lines = ruleset.checked.resolved.sources.get(source, [])
+    print(f"{outcome.name}: {outcome.title} ({place}:{outcome.span.line})")
+    reads = next((step.value for step in trace if step.kind is TraceKind.READS), ())
+    if reads:
+        print("  reads " + "; ".join(f"{record}: {', '.join(fields)}" for record, fields in reads))
+    shown_fields = {field for _, fields in reads for field in fields}
+    for step in trace:
+        if step.kind is TraceKind.READS:
+            continue
+        if step.kind is TraceKind.UNIT:
+            print(f"  {step.name}:")
+            continue
+        text = file_lines[step.line - 1].strip() if 0 < step.line <= len(file_lines) else ""
+        if step.kind is TraceKind.RULE:
+            verdict = {True: "applies", False: "does not apply", None: "cannot be decided yet"}[step.value]
+            print(f"    {place}:{step.line}: {text}  -> {verdict}")
+        else:
+            print(f"    {place}:{step.line}: {step.name} = {_shown(step.value, shown_fields)}")
+
+
+def _explain_results(result, outcome, results) -> None:
+    for r in results:
+        when = f" on {r.date}" if r.date else (f", due {r.due}" if r.due else "")
+        paid = f" ({format_money(r.amount)} payable)" if r.amount is not None else ""
+        print(f"  => {r.unit}: {r.status}{when}{paid}")
+        for reason in r.reasons:
+            print(f"       {reason}")
+        for line in result.lines:
+            if line.item == outcome.name and line.unit == r.unit:
+                print(f"       payment before caps: {line.instalment or 'in full'} {line.status} {format_money(line.paid)} "
+                      f"on {line.date} to {line.provider}; {' '.join(line.reasons[1:]) or line.reasons[0]}")
+
+
+def _file_names(resolved) -> dict:
+    """Each file of a ruleset and its bases as ``national/1.0.0.pbr``, its place in a rulesets folder
+    (a file elsewhere keeps the path it was given)."""
+    names = {}
+    while resolved is not None:
+        path = Path(resolved.path)
+        in_place = (path.parent.name, path.stem) == (resolved.name, resolved.version)
+        names[resolved.path] = f"{resolved.name}/{path.name}" if in_place else resolved.path
+        resolved = resolved.base
+    return names
+
+
+def _shown(value, fields: set) -> str:
+    """A bound value as `explain` shows it: a record with the fields the outcome reads, maps included
+    (runtime.show, for reasons, leaves out every field that is a table, like days_used)."""
+    if isinstance(value, list):
+        return "; ".join(_shown(item, fields) for item in value) or "none"
+    if not isinstance(value, dict) or value.get("id") is not None or not isinstance(value.get("date"), datetime.date):
+        return runtime.show(value)
+    described = ", ".join(f"{name} {_shown_field(value[name])}" for name in value
+                          if name in fields and name != "date" and value[name] is not None)
+    return f"the record of {value['date'].isoformat()}" + (f" ({described})" if described else "")
+
+
+def _shown_field(value) -> str:
+    if isinstance(value, dict):  # a map: days_used (opiates 0, crack 3)
+        return "(" + (", ".join(f"{key} {runtime.show(count)}" for key, count in value.items()) or "none") + ")"
+    return runtime.show(value)
 
 
 def _find_client(path: str, client_id: str, ruleset=None) -> dict:

@@ -6,8 +6,8 @@ import contextlib
 import json
 import sys
 
-from ..evaluate import as_date, load
-from .common import not_the_input, open_out, read_data, set_aside, summary
+from ..evaluate import as_date
+from .common import load_on, not_the_input, open_out, read_data, set_aside, summary
 
 
 def register(command, ruleset_help: str) -> None:
@@ -31,8 +31,8 @@ def register(command, ruleset_help: str) -> None:
 def _pay(args) -> int:
     from ..statements import render, write_csv
     not_the_input(args)
-    ruleset = load(args.ruleset, args.rulesets)
     day = as_date(args.as_of)
+    ruleset = load_on(args, day)
     from_date = as_date(args.from_date, "--from date") if args.from_date else None
     to_date = as_date(args.to_date, "--to date") if args.to_date else None
     if not ruleset.checked.payments.pays:
