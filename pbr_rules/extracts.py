@@ -10,6 +10,12 @@ true/false, yes/no or 1/0. What cannot be read is passed on as written, so that 
 reports it. Every problem is reported with the file and line it came from; a cell that is not
 UTF-8 text is one of them (it sets its client aside, not the whole folder).
 
+A CSV file that no list of the schema is named after is not read, with a note (logged as a
+warning: on standard error unless the application configures logging), since a folder may carry
+lists of another ruleset. A missing list file means the client has no records of that list, so a
+file named like a missing one (`episode.csv` without `episodes.csv`) is refused as a likely
+misspelling rather than skipped: skipping it would lose every record in it.
+
 The list files are read whole and grouped by client (memory grows with them); clients.csv is
 read one row at a time, and clients come out in its order.
 """
@@ -17,13 +23,20 @@ read one row at a time, and clients come out in its order.
 from __future__ import annotations
 
 import csv
+import difflib
+import logging
 import re
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Iterator
 
+import attrs
+
 from .errors import DataError, UsageError
 from .schema import Scalar, Schema
+from .words import article
+
+LOG = logging.getLogger(__name__)
 
 CLIENT_ID_COLUMN = "client_id"
 _INTEGER = re.compile(r"^-?[0-9]+$")
@@ -41,9 +54,15 @@ def _unreadable(client_id, path: str, file: str, line: int) -> DataError:
 class ExtractReader:
     """Turns CSV rows into client dicts in the JSON input shape, remembering where each came from."""
 
-    def __init__(self, schema: Schema):
-        self.records = schema.records
-        self.lists = schema.lists  # list field -> record type
+    def __init__(self, schema: Schema, *others: Schema):
+        """``others``: the schemas of other rulesets reading the same folder (`pbr compare`); their
+        lists and fields are read too, and each ruleset's own reader drops what it does not know.
+        Where two schemas disagree on a field's kind, ``schema``'s is used to read its cells."""
+        self.records = _merged_records(schema, others)
+        self.lists = dict(schema.lists)  # list field -> record type
+        for other in others:
+            for name, record in other.lists.items():
+                self.lists.setdefault(name, record)
 
     def read(self, folder: str | Path) -> Iterator[tuple]:
         """Yield ``(client dict, origins, problems)`` per client in clients.csv order, then one
@@ -51,15 +70,7 @@ class ExtractReader:
         (file, line); ``problems`` are DataErrors found while reading the CSV itself."""
         folder = Path(folder)
         clients_file = folder / "clients.csv"
-        if not clients_file.is_file():
-            raise UsageError(f"{folder} has no clients.csv",
-                             hint="a folder of extracts needs clients.csv, and one CSV per list: "
-                                  + ", ".join(f"{name}.csv" for name in self.lists))
-        known_files = {"clients.csv"} | {f"{name}.csv" for name in self.lists}
-        stray = sorted(p.name for p in folder.glob("*.csv") if p.name not in known_files)
-        if stray:
-            raise UsageError(f"{folder} has CSV files this ruleset does not know: {', '.join(stray)}",
-                             hint="expected " + ", ".join(sorted(known_files)))
+        self._check_files(folder)
         grouped = {name: self._group(folder / f"{name}.csv", name) for name in self.lists}
         seen: set = set()
         with open(clients_file, newline="", encoding="utf-8-sig", errors="surrogateescape") as handle:
@@ -95,6 +106,30 @@ class ExtractReader:
                                   client=client_id, path="$", line_number=rows[0][1][1], source=f"{name}.csv")
                         for name, rows in lists]
             yield {"id": client_id}, {"$": (file, line)}, problems
+
+    def _check_files(self, folder: Path) -> None:
+        """Refuse a folder without clients.csv or with a file named like a missing one; note the
+        files that no list is named after, which are not read."""
+        expected = ["clients"] + list(self.lists)
+        present = {p.stem for p in folder.glob("*.csv")}
+        missing = [name for name in expected if name not in present]
+        unknown = sorted(present - set(expected))
+        for stem in unknown:
+            close = difflib.get_close_matches(stem, missing, n=1, cutoff=0.8)
+            if close:
+                wanted, record = close[0], self.lists.get(close[0], "client")
+                raise UsageError(
+                    f"{folder} has {stem}.csv but no {wanted}.csv: did you mean {wanted}.csv?",
+                    hint=f"rename {stem}.csv to {wanted}.csv; if {stem}.csv holds a list that only another "
+                         f"ruleset knows, add {article(wanted)} {wanted}.csv with just its header line, so that "
+                         f"it is clear no {record} records are missing")
+        if "clients" in missing:
+            raise UsageError(f"{folder} has no clients.csv",
+                             hint="a folder of extracts needs clients.csv, and one CSV per list: "
+                                  + ", ".join(f"{name}.csv" for name in self.lists))
+        for stem in unknown:
+            LOG.warning("pbr: note: %s.csv in %s is not read: the client record has no list called %s "
+                        "(the lists: %s)", stem, folder, stem, ", ".join(self.lists) or "none")
 
     def _group(self, path: Path, list_name: str) -> dict:
         grouped: dict = {}
@@ -148,6 +183,21 @@ class ExtractReader:
         if scalar is Scalar.SET:
             return [value.strip() for value in cell.split(";") if value.strip()]
         return cell  # dates, texts and enum values are checked as written
+
+
+def _merged_records(schema: Schema, others: tuple) -> dict:
+    """Every record of ``schema`` and ``others``; a record several of them know has all their
+    fields, ``schema``'s first."""
+    records = dict(schema.records)
+    for other in others:
+        for name, info in other.records.items():
+            mine = records.get(name)
+            if mine is None:
+                records[name] = info
+            elif not info.fields.keys() <= mine.fields.keys():
+                extra = {field: about for field, about in info.fields.items() if field not in mine.fields}
+                records[name] = attrs.evolve(mine, fields={**mine.fields, **extra})
+    return records
 
 
 def _number(cell: str):

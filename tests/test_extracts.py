@@ -86,7 +86,9 @@ def test_duplicate_client_rows_are_set_aside(national, tmp_path):
 
 @pytest.mark.parametrize("files, message", [
     ({"episodes": "client_id,id,start\n"}, "has no clients.csv"),
-    ({"clients": "id\n", "episode": "client_id,id\n"}, "CSV files this ruleset does not know: episode.csv"),
+    # a file named like a missing list is a misspelling: skipping it would lose its records
+    ({"clients": "id\n", "episode": "client_id,id\n"}, "has episode.csv but no episodes.csv: did you mean episodes.csv?"),
+    ({"client": "id\n"}, "has client.csv but no clients.csv: did you mean clients.csv?"),
     ({"clients": "id\n", "episodes": "client,id,start\n"}, "episodes.csv has no `client_id` column"),
 ])
 def test_a_folder_that_is_not_a_set_of_extracts(national, tmp_path, files, message):
@@ -113,3 +115,23 @@ def test_a_cell_that_is_not_utf8_sets_its_client_aside(national, tmp_path):
     assert [(e.source, e.line_number, e.path, e.message) for e in items[0].errors] == [
         ("episodes.csv", 2, "$.episodes[0].modality", "this cell is not UTF-8 text")]
     assert [(e.source, e.line_number, e.path) for e in items[1].errors] == [("clients.csv", 3, "$.sex")]
+
+
+def test_a_file_no_list_is_named_after_is_not_read_with_a_note(national, tmp_path, caplog):
+    folder = write(tmp_path / "x", clients="id\nC1\n", hep_c_doses="client_id,date\nC1,2012-01-01\n",
+                   hep_b_doses="client_id,date\n")
+    (result,) = list(national.evaluate_folder(folder, "2013-01-01"))
+    assert result.client == "C1"
+    assert [r.getMessage() for r in caplog.records] == [
+        f"pbr: note: hep_c_doses.csv in {folder} is not read: the client record has no list called hep_c_doses "
+        "(the lists: episodes, top_reviews, presentations, offences, hep_b_doses)"]
+
+
+def test_a_file_named_like_a_missing_list_can_be_read_on_purpose(national, tmp_path):
+    folder = write(tmp_path / "x", clients="id\nC1\n", hep_c_doses="client_id,date\nC1,2012-01-01\n")
+    with pytest.raises(UsageError) as caught:
+        list(national.evaluate_folder(folder, "2013-01-01"))
+    assert "did you mean hep_b_doses.csv?" in caught.value.message
+    assert "add a hep_b_doses.csv with just its header line" in caught.value.hint
+    write(folder, hep_b_doses="client_id,date\n")  # as the hint says
+    assert [r.client for r in national.evaluate_folder(folder, "2013-01-01")] == ["C1"]
