@@ -209,8 +209,10 @@ class ShadowSummary:
         self.differences = 0
         self.reworded = 0
         self.set_aside = 0
-        # a ruleset that pays keeps each client's payment lines, settled together at the end
-        self._lines = tuple([] if ruleset.payer is not None else None for ruleset in (run.a, run.b))
+        # a ruleset that pays or measures keeps each client's payment lines and memberships, settled
+        # and added up together at the end
+        self._lines = tuple([] if ruleset.payer is not None or ruleset.member_finder is not None else None
+                            for ruleset in (run.a, run.b))
 
     def add(self, item) -> None:
         if isinstance(item, Rejected):
@@ -219,7 +221,8 @@ class ShadowSummary:
         for tally, result, kept in zip(self.tallies, (item.a, item.b), self._lines):
             tally.add(result)
             if kept is not None:
-                kept.append(ClientResult(result.client, result.ruleset, result.as_of, (), result.lines))
+                kept.append(ClientResult(result.client, result.ruleset, result.as_of, (), result.lines,
+                                         members=result.members))
         for difference in item.differences:
             self.changed[difference.outcome] = self.changed.get(difference.outcome, 0) + 1
         self.differences += len(item.differences)
@@ -236,7 +239,7 @@ class ShadowSummary:
         without a payment schedule pays nothing."""
         totals: dict = {}
         for side, (ruleset, kept) in enumerate(zip((self.run.a, self.run.b), self._lines)):
-            if kept is None:
+            if kept is None or ruleset.payer is None:
                 continue
             for line in ruleset.pay_results(kept, self.run.as_of).settled:
                 totals.setdefault(line.provider, [ZERO, ZERO])[side] += line.paid
@@ -252,8 +255,8 @@ class ShadowSummary:
                 + (f" ({self.reworded} more differ only in the wording of their reasons)" if self.reworded else "")
                 + "\n")
         sections = [head, self._counts_table()]
-        # cohort measures (issue 7, part 1) get their section here: each measure's status and
-        # value under A and under B, once measures exist
+        if a.measure_names or b.measure_names:
+            sections.append(self._measures_table())
         if a.payer is not None or b.payer is not None:
             sections.append(self._money_table())
         return "\n".join(sections)
@@ -274,6 +277,26 @@ class ShadowSummary:
                 if any(outcome not in names for outcome in self.outcomes for names in own) else "")
         return "Results per outcome and status\n" + _aligned(header, rows, left=3) + note
 
+    def measures(self) -> list:
+        """(measure, result under A or None, result under B or None), A's measures first."""
+        runs = [ruleset.measure_results(kept, self.run.as_of) if kept is not None else None
+                for ruleset, kept in zip((self.run.a, self.run.b), self._lines)]
+        names = self.run.a.measure_names + [n for n in self.run.b.measure_names if n not in self.run.a.measure_names]
+        return [(name, *(run.result(name) if run is not None else None for run in runs)) for name in names]
+
+    def _measures_table(self) -> str:
+        header = ["measure", "A", "value", "B", "value", "changed"]
+        rows = []
+        for name, under_a, under_b in self.measures():
+            cells = []
+            for result in (under_a, under_b):
+                cells += ([ABSENT, ""] if result is None else
+                          [_measure_status(result), "" if result.value is None else str(result.value)])
+            same = (under_a is not None and under_b is not None and _measure_status(under_a) == _measure_status(under_b)
+                    and under_a.exact_value == under_b.exact_value)
+            rows.append([name, *cells, "" if same else "yes"])
+        return "Cohort measures\n" + _aligned(header, rows, left=5)
+
     def _money_table(self) -> str:
         header = ["provider", "A", "B", "B - A"]
         paid = self.paid_by_provider()
@@ -284,6 +307,11 @@ class ShadowSummary:
                         for ruleset in (self.run.a, self.run.b) if ruleset.payer is None)
         return (f"Paid per provider up to {self.run.as_of.isoformat()}, after caps, reductions and floors\n"
                 + _aligned(header, rows, left=1) + notes)
+
+
+def _measure_status(result) -> str:
+    when = f" on {result.date}" if result.date else (f", due {result.due}" if result.due else "")
+    return f"{result.status.words}{when}"
 
 
 def results_differ(count: int) -> str:

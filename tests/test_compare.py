@@ -277,3 +277,32 @@ def test_the_table_marks_an_outcome_only_one_ruleset_has(national, local):
                                                pending         —  1     +1
         """) in table
     assert "—: the outcome is not in that ruleset" in table
+
+
+STRETCHED = """ruleset stretched version 1.0.0
+extends bracknell 1.0.0
+override parameter offending_stretch = 10% illustrative because "A gentler stretch, tried in the shadow year."
+"""
+
+
+def test_measures_are_compared_status_and_value_under_each(tmp_path):
+    (tmp_path / "stretched").mkdir()
+    (tmp_path / "stretched" / "1.0.0.pbr").write_text(STRETCHED)
+    bracknell = pbr_rules.load("bracknell@1.0.0")
+    stretched = pbr_rules.load("stretched@1.0.0", [tmp_path])
+    clients = [{"id": f"C{i}", "episodes": [{"id": "E1", "start": "2012-06-01"}],
+                "offences": [{"date": "2012-07-01"}] if i < 5 else []} for i in range(10)]   # mean 0.5
+    run = ShadowRun(bracknell, stretched, "2014-03-31")
+    summary = ShadowSummary(run)
+    for item in compare(bracknell, stretched, clients, "2014-03-31"):
+        summary.add(item)
+    ((name, under_a, under_b),) = summary.measures()
+    # 0.5 is above 0.435 (25% below 0.58) but not above 0.522 (10% below)
+    assert (name, under_a.status, under_b.status, under_a.value, under_b.value) == (
+        "offending_reduction", "not_achieved", "achieved", Decimal("0.50"), Decimal("0.50"))
+    table = summary.table()
+    assert "Cohort measures" in table and "not achieved on 2013-06-01" in table and "yes" in table
+    itself = ShadowSummary(ShadowRun(bracknell, bracknell, "2014-03-31"))
+    for item in compare(bracknell, bracknell, clients, "2014-03-31"):
+        itself.add(item)
+    assert "yes" not in itself.table().split("Cohort measures")[1].split("Paid per provider")[0]
