@@ -45,10 +45,14 @@ class Difference:
     a: Optional[OutcomeResult]
     b: Optional[OutcomeResult]
 
-    def to_json(self) -> dict:
-        """The jsonl contract: client, outcome, unit, then each side's status, date, due, amount, reasons."""
-        return {"client": self.client, "outcome": self.outcome, "unit": self.unit,
+    def to_json(self, rulesets: tuple = ()) -> dict:
+        """The jsonl contract: client, outcome, unit, then each side's status, date, due, amount,
+        reasons; with ``rulesets`` (A's and B's refs), which versions were compared."""
+        data = {"client": self.client, "outcome": self.outcome, "unit": self.unit,
                 "a": _side(self.a), "b": _side(self.b)}
+        if rulesets:
+            data["a_ruleset"], data["b_ruleset"] = rulesets
+        return data
 
 
 def _side(row: Optional[OutcomeResult]) -> Optional[dict]:

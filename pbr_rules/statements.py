@@ -140,7 +140,7 @@ def spreadsheet_safe(value) -> str:
 
 def write_csv(run: PaymentRun, out) -> None:
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(LINE_COLUMNS + (["shadow"] if run.shadow else []))
+    writer.writerow(LINE_COLUMNS + ["ruleset"] + (["shadow"] if run.shadow else []))
     for data in run.to_json_lines():
-        row = [data[c] for c in LINE_COLUMNS[:-1]] + [" | ".join(data["reasons"])]
+        row = [data[c] for c in LINE_COLUMNS[:-1]] + [" | ".join(data["reasons"]), data["ruleset"]]
         writer.writerow([spreadsheet_safe(v) for v in row] + ([data["shadow"]] if run.shadow else []))

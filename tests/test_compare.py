@@ -22,7 +22,7 @@ from pbr_rules.compare import Compared, ShadowRun, ShadowSummary, compare
 
 HERE = Path(__file__).parent
 COHORT = HERE.parent / "rulesets" / "national" / "examples" / "cohort.jsonl"
-KEYS = ["client", "outcome", "unit", "a", "b"]
+KEYS = ["client", "outcome", "unit", "a", "b", "a_ruleset", "b_ruleset"]
 SIDE_KEYS = ["status", "date", "due", "amount", "reasons"]
 
 # extends national with a client field, an episode field, a list and an outcome reading the list

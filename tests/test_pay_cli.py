@@ -16,7 +16,8 @@ from pbr_rules.cli import main
 
 HERE = Path(__file__).parent
 CLIENTS = HERE.parent / "rulesets" / "lincolnshire" / "examples" / "clients.jsonl"
-KEYS = ["provider", "period", "date", "client", "item", "unit", "instalment", "due", "paid", "status", "reasons"]
+KEYS = ["provider", "period", "date", "client", "item", "unit", "instalment", "due", "paid", "status", "reasons",
+        "ruleset"]
 
 
 def run(capsys, *args):

@@ -49,7 +49,7 @@ def _compare(args) -> int:
             shadow.add(item)
             if args.format == "jsonl":
                 for difference in item.differences:
-                    out.write(json.dumps(difference.to_json(), ensure_ascii=False) + "\n")
+                    out.write(json.dumps(difference.to_json((run.a.ref, run.b.ref)), ensure_ascii=False) + "\n")
         shadow.set_aside = counts["rejected"]
         if args.format == "table":
             out.write(shadow.table())

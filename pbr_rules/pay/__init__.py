@@ -57,6 +57,7 @@ class PaymentRun:
     def to_json_lines(self):
         for line in self.lines:
             data = line.to_json()
+            data["ruleset"] = self.ruleset
             if self.shadow:
                 data["shadow"] = SHADOW
             yield data
