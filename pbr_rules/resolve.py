@@ -303,6 +303,7 @@ def resolve_file(path: str | Path, library: RulesetLibrary | None = None,
     base = _resolve_base(path, module, library, _chain + (key,))
     filer = _Filer(header, base)
     _check_file_name(path, header, filer.problems)
+    _check_effective_dates(header, filer.problems)
     for declaration in module.declarations:
         filer.file(declaration)
     sources = dict(base.sources) if base else {}
@@ -329,6 +330,15 @@ def _resolve_base(path: Path, module: tree.Module, library: RulesetLibrary, chai
         error.source_line = module.source.splitlines()[extends.span.line - 1]
         raise
     return resolve_file(base_path, library, chain)
+
+
+def _check_effective_dates(header: tree.Header, problems: Problems) -> None:
+    """A version in force until before it is in force would never be in force."""
+    if header.effective and header.effective_until and header.effective_until < header.effective:
+        problems.add(Code.BAD_EFFECTIVE_DATES,
+                     f"this version is in force from {header.effective} until {header.effective_until}: it "
+                     "would never be in force, because its last day comes before its first",
+                     header.span, "`effective until` is the last day in force, on or after `effective from`")
 
 
 def _check_file_name(path: Path, header: tree.Header, problems: Problems) -> None:
