@@ -30,10 +30,10 @@ def load_or_report(ref: str, folders: list):
         return None
 
 
-def load_on(args, day):
-    """The ruleset RULESET means on the as-of date. Standard error says which version a bare name
-    was taken to mean, and warns when a pinned version or a file is not in force on the date."""
-    ruleset = load(args.ruleset, args.rulesets, as_of=day)
+def load_on(args, day, ref: str | None = None):
+    """The ruleset RULESET (or ``ref``) means on the as-of date. Standard error says which version
+    a bare name was taken to mean, and warns when a pinned version or a file is not in force then."""
+    ruleset = load(ref or args.ruleset, args.rulesets, as_of=day)
     if ruleset.selection.note:
         print(f"pbr: {ruleset.selection.note}", file=sys.stderr)
     if ruleset.selection.warning:

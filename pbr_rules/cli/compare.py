@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import json
 import sys
@@ -34,7 +33,7 @@ def register(command, ruleset_help: str) -> None:
 def _compare(args) -> int:
     not_the_input(args)
     day = as_date(args.as_of)
-    run = ShadowRun(_load_on(args, args.a, day), _load_on(args, args.b, day), day)
+    run = ShadowRun(load_on(args, day, args.a), load_on(args, day, args.b), day)
     shadow = ShadowSummary(run)
     counts = {"evaluated": 0, "rejected": 0}
     with contextlib.ExitStack() as stack:
@@ -60,8 +59,3 @@ def _compare(args) -> int:
           f"{run.a.ref} and {run.b.ref}{where}", file=sys.stderr)
     return summary(args, counts, "compared")
 
-
-def _load_on(args, ref: str, day):
-    """What ``ref`` means on the as-of date, through the one place that says so on standard error
-    (``load_on`` reads the reference from ``args.ruleset``)."""
-    return load_on(argparse.Namespace(ruleset=ref, rulesets=args.rulesets), day)

@@ -26,6 +26,8 @@ def _check(args) -> int:
         resolved = ruleset.checked.resolved
         overrides = resolved.own_overrides
         extra = f", {len(overrides)} override(s)" if overrides else ""
+        measures = resolved.tables["measures"]
+        extra = (f", {len(measures)} measure{'s' if len(measures) != 1 else ''}" if measures else "") + extra
         print(f"{ruleset.ref}: ok ({len(resolved.outcomes)} outcomes, {len(resolved.examples)} examples{extra})")
     return EXIT_FAILED if failed else EXIT_OK
 
