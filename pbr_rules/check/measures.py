@@ -88,7 +88,7 @@ class MeasureChecker:
         value = self.value(measure, scopes)
         checked = measure.replace(cohort=cohort, statements=statements, value=value)
         window = self.window(checked)
-        baseline, target = self.target(checked)
+        checked, baseline, target = self.target(checked)
         if len(self.ctx.problems.errors) > errors_before:
             return checked, None
         record = cohort.binding.type.name
@@ -230,43 +230,48 @@ class MeasureChecker:
 
     # ---- baseline and target ----------------------------------------------------------------
     def target(self, measure: tree.Measure) -> tuple:
+        """The measure with its baseline and target checked, and their exact values (None after a mistake)."""
         share = measure.aggregate is tree.Aggregate.SHARE
         baseline = None
         if measure.baseline is not None:
-            baseline = self.number(measure.baseline, share, "baseline")
+            checked, baseline = self.number(measure.baseline, share, "baseline")
+            measure = measure.replace(baseline=checked)
         target = measure.target
         if target is None:
             self.error(Code.BAD_TARGET, f"measure `{measure.name}` has no target, so it can never be achieved",
                        measure.span, "add a line like `target at most 25% below baseline` or `target at least 60%`")
-            return baseline, None
+            return measure, baseline, None
         if target.relative is None:
-            return baseline, self.number(target.value, share, "target")
-        value = self.expressions.check(target.value, Scopes())
-        percent = self.fold(value) if value.type != ERROR else NOT_CONSTANT
+            checked, value = self.number(target.value, share, "target")
+            return measure.replace(target=target.replace(value=checked)), baseline, value
+        checked = self.expressions.check(target.value, Scopes())
+        measure = measure.replace(target=target.replace(value=checked))
+        percent = self.fold(checked) if checked.type != ERROR else NOT_CONSTANT
         if not isinstance(percent, Percent):
             self.error(Code.BAD_TARGET, f"`{target.relative} baseline` needs a percentage written out (or a "
                        "parameter holding one), like `25%`", target.value.span)
-            return baseline, None
+            return measure, baseline, None
         if measure.baseline is None:
             self.error(Code.BAD_TARGET, f"the target is {target.relative} the baseline, but the measure has none",
                        target.span, "add a line like `baseline 0.58`")
-            return baseline, None
+            return measure, baseline, None
         if baseline is None:
-            return None, None
+            return measure, None, None
         factor = 1 - percent.fraction if target.relative is tree.Relative.BELOW else 1 + percent.fraction
-        return baseline, baseline * factor
+        return measure, baseline, baseline * factor
 
-    def number(self, node, share: bool, what: str) -> Decimal | None:
+    def number(self, node, share: bool, what: str) -> tuple:
+        """The checked expression, and its exact value in the measure's scale (None after a mistake)."""
         checked = self.expressions.check(node, Scopes())
         value = self.fold(checked) if checked.type != ERROR else NOT_CONSTANT
         if share and isinstance(value, Percent):
-            return value.fraction * HUNDRED
+            return checked, value.fraction * HUNDRED
         if not share and isinstance(value, (int, Decimal)) and not isinstance(value, bool):
-            return Decimal(value)
+            return checked, Decimal(value)
         if checked.type == ERROR:
-            return None
+            return checked, None
         needs = "a percentage, like `40%`" if share else "a number, like `0.58`"
         self.error(Code.BAD_TARGET, f"the {what} of this measure must be {needs} (written out, or a parameter "
                    f"holding one), but this is {self.expressions.shown(checked)}", node.span,
                    "a share is compared with percentages" if share else None)
-        return None
+        return checked, None
