@@ -16,46 +16,31 @@ costs less than evaluating twice (it reads and parses each client once and write
 
 from __future__ import annotations
 
-import argparse
-import statistics
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-from bench_pay import PBR, timed  # the same way of running and timing a whole process
+from bench_pay import PBR
+from harness import arguments, median_times, report, synthetic_cohort
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--clients", type=int, default=20000)
-    parser.add_argument("--seed", type=int, default=2026)
-    parser.add_argument("--as-of", default="2014-06-30")
-    parser.add_argument("--repeat", type=int, default=3)
-    args = parser.parse_args(argv)
-
+    args = arguments(__doc__, argv)
     with tempfile.TemporaryDirectory() as folder:
-        data, out = Path(folder) / "cohort.jsonl", Path(folder) / "out"
-        subprocess.run(PBR + ["cohort", "--clients", str(args.clients), "--seed", str(args.seed), "--out", str(data)],
-                       check=True, stderr=subprocess.DEVNULL)
+        data = synthetic_cohort(Path(folder), args)
         on_data = ["--data", str(data), "--as-of", args.as_of]
         commands = {
             "evaluate national": PBR + ["evaluate", "national", *on_data],
-            "evaluate wigan": PBR + ["evaluate", "wigan", *on_data],
-            "compare (table)": PBR + ["compare", "national", "wigan", *on_data],
-            "compare (jsonl)": PBR + ["compare", "national", "wigan", *on_data, "--format", "jsonl"],
+            "evaluate wigan": PBR + ["evaluate", "wigan@1.0.0", *on_data],
+            "compare (table)": PBR + ["compare", "national", "wigan@1.0.0", *on_data],
+            "compare (jsonl)": PBR + ["compare", "national", "wigan@1.0.0", *on_data, "--format", "jsonl"],
         }
-        times: dict = {name: [] for name in commands}
-        for _ in range(args.repeat):  # interleaved, so a slow spell of the machine hits all alike
-            for name, command in commands.items():
-                times[name].append(timed(command, out))
+        medians = median_times(commands, args.repeat, Path(folder) / "out")
 
-    medians = {name: statistics.median(values) for name, values in times.items()}
     n = args.clients
     print(f"national@1.0.0 and wigan@1.0.0, {n} synthetic clients (seed {args.seed}), as of {args.as_of}, "
           f"median of {args.repeat} interleaved runs, each a whole process")
-    for name, seconds in medians.items():
-        print(f"  {name:18} {seconds:7.2f} s  {n / seconds:10,.0f} clients/s")
+    report(medians, n)
     both = medians["evaluate national"] + medians["evaluate wigan"]
     print(f"compare / (evaluate national + evaluate wigan): {medians['compare (table)'] / both:.2f} "
           "(below 1: the shadow run costs less than evaluating twice)")

@@ -16,30 +16,20 @@ evaluating, writing. Reported: median wall time and clients per second of each.
 
 from __future__ import annotations
 
-import argparse
-import statistics
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-from bench_pay import PBR, timed  # the same way of running and timing a whole process
+from bench_pay import PBR
+from harness import arguments, median_times, report, synthetic_cohort
 
 BASELINE = [sys.executable, str(Path(__file__).resolve().parent / "baseline_measure.py")]
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--clients", type=int, default=20000)
-    parser.add_argument("--seed", type=int, default=2026)
-    parser.add_argument("--as-of", default="2014-06-30")
-    parser.add_argument("--repeat", type=int, default=3)
-    args = parser.parse_args(argv)
-
+    args = arguments(__doc__, argv)
     with tempfile.TemporaryDirectory() as folder:
-        data, out = Path(folder) / "cohort.jsonl", Path(folder) / "out"
-        subprocess.run(PBR + ["cohort", "--clients", str(args.clients), "--seed", str(args.seed), "--out", str(data)],
-                       check=True, stderr=subprocess.DEVNULL)
+        data = synthetic_cohort(Path(folder), args)
         on_data = ["--data", str(data), "--as-of", args.as_of]
         commands = {
             "evaluate national": PBR + ["evaluate", "national", *on_data],
@@ -48,17 +38,12 @@ def main(argv=None) -> int:
             "measures wigan@1.1.0": PBR + ["measures", "wigan@1.1.0", *on_data],
             "hand-written measure": BASELINE + [str(data), args.as_of],
         }
-        times: dict = {name: [] for name in commands}
-        for _ in range(args.repeat):  # interleaved, so a slow spell of the machine hits all alike
-            for name, command in commands.items():
-                times[name].append(timed(command, out))
+        medians = median_times(commands, args.repeat, Path(folder) / "out")
 
-    medians = {name: statistics.median(values) for name, values in times.items()}
     n = args.clients
     print(f"{n} synthetic clients (seed {args.seed}), as of {args.as_of}, median of {args.repeat} interleaved runs, "
           "each a whole process")
-    for name, seconds in medians.items():
-        print(f"  {name:22} {seconds:7.2f} s  {n / seconds:10,.0f} clients/s")
+    report(medians, n)
     print(f"measures bracknell / evaluate national: {medians['measures bracknell'] / medians['evaluate national']:.2f}")
     print(f"hand-written / measures bracknell: {medians['hand-written measure'] / medians['measures bracknell']:.2f}")
     return 0

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import textwrap
 from pathlib import Path
 
@@ -18,6 +20,15 @@ def national():
 @pytest.fixture(scope="session")
 def wigan():
     return pbr_rules.load("wigan@1.0.0")
+
+
+def assert_golden(path, text: str) -> None:
+    """``text`` must be the golden file's; with PBR_UPDATE_GOLDEN=1 it becomes it (read the diff)."""
+    path = Path(path)
+    if os.environ.get("PBR_UPDATE_GOLDEN"):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    assert text == path.read_text(encoding="utf-8")
 
 
 def codes_of(error) -> list:

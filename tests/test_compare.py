@@ -7,7 +7,6 @@ from __future__ import annotations
 import csv
 import datetime
 import json
-import os
 import textwrap
 from decimal import Decimal
 from pathlib import Path
@@ -19,6 +18,7 @@ import pbr_rules
 from pbr_rules import cohort
 from pbr_rules.cli import main
 from pbr_rules.compare import Compared, ShadowRun, ShadowSummary, compare
+from conftest import assert_golden
 
 HERE = Path(__file__).parent
 COHORT = HERE.parent / "rulesets" / "national" / "examples" / "cohort.jsonl"
@@ -71,11 +71,7 @@ def local(local_rulesets):
 
 
 def check_golden(text: str, name: str) -> None:
-    golden = HERE / "compare" / name
-    if os.environ.get("PBR_UPDATE_GOLDEN"):
-        golden.parent.mkdir(exist_ok=True)
-        golden.write_text(text, encoding="utf-8")
-    assert text == golden.read_text(encoding="utf-8")
+    assert_golden(HERE / "compare" / name, text)
 
 
 @pytest.mark.parametrize("b", ["wigan", "lincolnshire"])

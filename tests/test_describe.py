@@ -6,7 +6,6 @@ restarts, lags, negations, other outcomes' results, comparisons of dates and of 
 from __future__ import annotations
 
 import datetime
-import os
 import re
 from decimal import Decimal
 from pathlib import Path
@@ -20,6 +19,7 @@ from pbr_rules import tree
 from pbr_rules.describe import Describer, Reading, describe_ruleset, listed, used_by, value_words
 from pbr_rules.errors import InternalError, Span
 from pbr_rules.values import Duration, Money, Percent
+from conftest import assert_golden, load_text
 
 HERE = Path(__file__).parent
 FAMILIES = (tree.Expr, tree.Statement, tree.Declaration, tree.Part)
@@ -41,11 +41,7 @@ def test_a_node_without_a_reading_is_refused_not_skipped(national):
 
 def test_the_national_reading_is_golden(national):
     text = describe_ruleset(national.checked)
-    golden = HERE / "describe" / "national.txt"
-    if os.environ.get("PBR_UPDATE_GOLDEN"):
-        golden.parent.mkdir(exist_ok=True)
-        golden.write_text(text, encoding="utf-8")
-    assert text == golden.read_text(encoding="utf-8")
+    assert_golden(HERE / "describe" / "national.txt", text)
 
 
 def steps(ruleset, outcome: str) -> list:
@@ -125,7 +121,6 @@ outcome vaccinated_by_2013 "Vaccinated"
 
 @pytest.fixture(scope="module")
 def clean(tmp_path_factory):
-    from conftest import load_text
     return load_text(tmp_path_factory, "clean", OUTCOMES_THAT_USE_OTHERS)
 
 

@@ -6,7 +6,6 @@ line, and the JSON keys documented in docs/diff.md."""
 from __future__ import annotations
 
 import json
-import os
 import re
 import tempfile
 from pathlib import Path
@@ -19,6 +18,7 @@ from pbr_rules.check import check
 from pbr_rules.cli import main
 from pbr_rules.diff import ChangeKind, diff_rulesets, render
 from pbr_rules.resolve import RulesetLibrary, resolve_file
+from conftest import assert_golden, load_text
 
 HERE = Path(__file__).parent
 SHIPPED = HERE.parent / "rulesets"
@@ -31,11 +31,7 @@ def run(capsys, *args):
 
 
 def golden(name: str, text: str) -> None:
-    path = HERE / "diff" / name
-    if os.environ.get("PBR_UPDATE_GOLDEN"):
-        path.parent.mkdir(exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    assert text == path.read_text(encoding="utf-8")
+    assert_golden(HERE / "diff" / name, text)
 
 
 @pytest.mark.parametrize("fmt", ["txt", "md", "json"])
@@ -173,7 +169,6 @@ tariff planned_exit £400.00
 
 @pytest.fixture(scope="module")
 def variant(tmp_path_factory):
-    from conftest import load_text
     return load_text(tmp_path_factory, "variant", VARIANT)
 
 
@@ -228,7 +223,6 @@ outcome always "Always"
 
 
 def test_unrelated_rulesets_are_still_compared(national, tmp_path_factory):
-    from conftest import load_text
     tiny = load_text(tmp_path_factory, "tiny", UNRELATED)
     result = diff_rulesets(national.checked, tiny.checked)
     changes = by_name(result)

@@ -7,13 +7,13 @@ the diff before committing it.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
 import pbr_rules
 from pbr_rules import PbrError, RulesetError, RulesetErrors
+from conftest import assert_golden
 
 HERE = Path(__file__).parent
 CASES = sorted((HERE / "golden").glob("*.pbr"))
@@ -32,9 +32,7 @@ def test_error_message_is_golden(case, monkeypatch):
     monkeypatch.chdir(HERE)
     actual = render(case)
     expected_file = case.with_suffix(".err")
-    if os.environ.get("PBR_UPDATE_GOLDEN"):
-        expected_file.write_text(actual, encoding="utf-8")
-    assert actual == expected_file.read_text(encoding="utf-8")
+    assert_golden(expected_file, actual)
 
 
 def test_every_golden_case_is_an_error(monkeypatch):

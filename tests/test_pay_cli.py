@@ -7,12 +7,12 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 from pathlib import Path
 
 import pytest
 
 from pbr_rules.cli import main
+from conftest import assert_golden
 
 HERE = Path(__file__).parent
 CLIENTS = HERE.parent / "rulesets" / "lincolnshire" / "examples" / "clients.jsonl"
@@ -70,10 +70,7 @@ def test_a_bad_client_is_set_aside_and_the_others_paid(capsys, tmp_path):
 def test_statement_is_golden(capsys, fmt):
     code, out, _ = run(capsys, "pay", "lincolnshire", "--data", CLIENTS, "--as-of", "2013-06-30", "--format", fmt)
     assert code == 0
-    golden = HERE / "statements" / f"lincolnshire_2013-06-30.{fmt}"
-    if os.environ.get("PBR_UPDATE_GOLDEN"):
-        golden.write_text(out, encoding="utf-8")
-    assert out == golden.read_text(encoding="utf-8")
+    assert_golden(HERE / "statements" / f"lincolnshire_2013-06-30.{fmt}", out)
 
 
 def test_untrusted_names_are_escaped(capsys, tmp_path):

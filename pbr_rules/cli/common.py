@@ -41,6 +41,20 @@ def load_on(args, day, ref: str | None = None):
     return ruleset
 
 
+def add_data_options(sub, as_of_help: str = "the evaluation date, YYYY-MM-DD") -> None:
+    """--data and --as-of: the clients, and the day they are taken as of."""
+    sub.add_argument("--data", required=True, metavar="PATH",
+                     help="client records: JSON Lines ('-': stdin), or a folder of CSV extracts")
+    sub.add_argument("--as-of", required=True, metavar="DATE", help=as_of_help)
+
+
+def add_rejected_options(sub) -> None:
+    """--errors and --strict: where clients set aside are reported, and whether that fails the run."""
+    sub.add_argument("--errors", metavar="FILE",
+                     help="write rejected records here as JSON Lines (default: described on standard error)")
+    sub.add_argument("--strict", action="store_true", help="exit with 2 if any client was set aside")
+
+
 def add_outcome_option(sub, verb: str) -> None:
     sub.add_argument("--outcome", action="append", metavar="ID",
                      help=f"{verb} only this outcome; repeat it, or separate ids with commas, for several")

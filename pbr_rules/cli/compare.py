@@ -9,7 +9,8 @@ from pathlib import Path
 
 from ..compare import ShadowRun, ShadowSummary, results_differ
 from ..evaluate import as_date
-from .common import load_on, not_the_input, open_in, open_out, set_aside, summary
+from .common import (add_data_options, add_rejected_options, load_on, not_the_input, open_in, open_out,
+                     set_aside, summary)
 
 
 def register(command, ruleset_help: str) -> None:
@@ -17,17 +18,13 @@ def register(command, ruleset_help: str) -> None:
     sub = command("compare", "Run two rulesets on the same clients and show what changes (a shadow run).", _compare)
     sub.add_argument("a", metavar="A", help=f"the ruleset compared from: {ruleset_help}")
     sub.add_argument("b", metavar="B", help=f"the ruleset compared to: {ruleset_help}")
-    sub.add_argument("--data", required=True, metavar="PATH",
-                     help="client records: JSON Lines ('-': stdin), or a folder of CSV extracts")
-    sub.add_argument("--as-of", required=True, metavar="DATE", help="the evaluation date, YYYY-MM-DD")
+    add_data_options(sub)
     sub.add_argument("--format", choices=["table", "jsonl"], default="table",
                      help="table: counts per outcome and status under A and B, and the money (default); "
                           "jsonl: one object per result that differs (with --out, the table still goes to "
                           "standard output)")
     sub.add_argument("--out", metavar="FILE", help="write here (default: standard output)")
-    sub.add_argument("--errors", metavar="FILE",
-                     help="write rejected records here as JSON Lines (default: described on standard error)")
-    sub.add_argument("--strict", action="store_true", help="exit with 2 if any client was set aside")
+    add_rejected_options(sub)
 
 
 def _compare(args) -> int:

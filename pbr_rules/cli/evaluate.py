@@ -16,16 +16,14 @@ from ..errors import UsageError
 from ..evaluate import as_date
 from ..results import TraceKind
 from ..values import format_money
-from .common import (EXIT_OK, add_outcome_option, chosen_outcomes, load_on, not_the_input, open_in, open_out,
-                     read_data, set_aside, summary)
+from .common import (EXIT_OK, add_data_options, add_outcome_option, add_rejected_options, chosen_outcomes,
+                     load_on, not_the_input, open_in, open_out, read_data, set_aside, summary)
 
 
 def register(command, ruleset_help: str) -> None:
     sub = command("evaluate", "Evaluate every client in a data file as of a date.", _evaluate)
     sub.add_argument("ruleset", metavar="RULESET", help=ruleset_help)
-    sub.add_argument("--data", required=True, metavar="PATH",
-                     help="client records: JSON Lines ('-': stdin), or a folder of CSV extracts")
-    sub.add_argument("--as-of", required=True, metavar="DATE", help="the evaluation date, YYYY-MM-DD")
+    add_data_options(sub)
     sub.add_argument("--out", metavar="FILE", help="write results here (default: standard output)")
     sub.add_argument("--format", choices=["jsonl", "csv", "table"],
                      help="jsonl: one JSON object per client (default); csv and table: one row per result "
@@ -33,9 +31,7 @@ def register(command, ruleset_help: str) -> None:
     sub.add_argument("--summary", action="store_true",
                      help="write only the counts of results per outcome and status, instead of the results")
     add_outcome_option(sub, "evaluate and write")
-    sub.add_argument("--errors", metavar="FILE",
-                     help="write rejected records here as JSON Lines (default: described on standard error)")
-    sub.add_argument("--strict", action="store_true", help="exit with 2 if any client was set aside")
+    add_rejected_options(sub)
 
     sub = command("explain", "Show how every result for one client was reached.", _explain)
     sub.add_argument("ruleset", metavar="RULESET", help=ruleset_help)

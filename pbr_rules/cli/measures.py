@@ -8,24 +8,21 @@ import sys
 from ..evaluate import as_date
 from ..words import did_you_mean
 from ..errors import UsageError
-from .common import load_on, not_the_input, open_out, read_data, set_aside, summary
+from .common import (add_data_options, add_rejected_options, load_on, not_the_input, open_out, read_data,
+                     set_aside, summary)
 
 
 def register(command, ruleset_help: str) -> None:
     sub = command("measures", "Work out the ruleset's cohort measures over the clients as of a date.", _measures)
     sub.add_argument("ruleset", metavar="RULESET", help=ruleset_help)
-    sub.add_argument("--data", required=True, metavar="PATH",
-                     help="client records: JSON Lines ('-': stdin), or a folder of CSV extracts")
-    sub.add_argument("--as-of", required=True, metavar="DATE", help="the date to measure as of, YYYY-MM-DD")
+    add_data_options(sub, "the date to measure as of, YYYY-MM-DD")
     sub.add_argument("--format", choices=["jsonl", "table"], default="jsonl",
                      help="jsonl: one JSON object per measure (default); table: one row per measure, "
                           "then each measure's reasons")
     sub.add_argument("--measure", action="append", metavar="ID",
                      help="only this measure; repeat it for several")
     sub.add_argument("--out", metavar="FILE", help="write here (default: standard output)")
-    sub.add_argument("--errors", metavar="FILE",
-                     help="write rejected records here as JSON Lines (default: described on standard error)")
-    sub.add_argument("--strict", action="store_true", help="exit with 2 if any client was set aside")
+    add_rejected_options(sub)
 
 
 def _measures(args) -> int:

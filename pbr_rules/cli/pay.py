@@ -7,15 +7,14 @@ import json
 import sys
 
 from ..evaluate import as_date
-from .common import load_on, not_the_input, open_out, read_data, set_aside, summary
+from .common import (add_data_options, add_rejected_options, load_on, not_the_input, open_out, read_data,
+                     set_aside, summary)
 
 
 def register(command, ruleset_help: str) -> None:
     sub = command("pay", "Work out payment lines, statements and the cash-flow forecast as of a date.", _pay)
     sub.add_argument("ruleset", metavar="RULESET", help=ruleset_help)
-    sub.add_argument("--data", required=True, metavar="PATH",
-                     help="client records: JSON Lines ('-': stdin), or a folder of CSV extracts")
-    sub.add_argument("--as-of", required=True, metavar="DATE", help="the payment date, YYYY-MM-DD")
+    add_data_options(sub, "the payment date, YYYY-MM-DD")
     sub.add_argument("--from", dest="from_date", metavar="DATE", help="show only lines dated on or after this day")
     sub.add_argument("--to", dest="to_date", metavar="DATE", help="show only lines dated on or before this day")
     sub.add_argument("--format", choices=["jsonl", "csv", "md", "html"], default="jsonl",
@@ -23,9 +22,7 @@ def register(command, ruleset_help: str) -> None:
                           "provider per quarter, spend against budgets and the cash-flow forecast")
     sub.add_argument("--out", metavar="FILE", help="write here (default: standard output)")
     sub.add_argument("--shadow", action="store_true", help='mark every output "shadow: not for payment"')
-    sub.add_argument("--errors", metavar="FILE",
-                     help="write rejected records here as JSON Lines (default: described on standard error)")
-    sub.add_argument("--strict", action="store_true", help="exit with 2 if any client was set aside")
+    add_rejected_options(sub)
 
 
 def _pay(args) -> int:
