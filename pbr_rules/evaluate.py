@@ -251,6 +251,8 @@ class Ruleset:
             result = ClientResult(prepared["id"], self.ref, day, tuple(rows))
             if self.payer is not None:
                 result = self._with_payments(prepared, view, day, rows)
+            if self.member_finder is not None:
+                result = attrs.evolve(result, members=self.member_finder.members(prepared, view, day))
         except Exception as error:
             raise self._internal(error, prepared, self._traced) from error
         traces: dict = {}

@@ -379,3 +379,14 @@ def test_a_measure_tariff_that_cannot_be_paid_is_refused(tmp_path, tariff):
     with pytest.raises(RulesetError) as caught:
         pbr_rules.load("wrong@1.0.0", [tmp_path])
     assert Code.BAD_TARIFF in codes_of(caught.value)
+
+
+def test_explain_says_what_part_the_client_has_in_each_measure(tmp_path, capsys):
+    data = tmp_path / "clients.jsonl"
+    data.write_text("".join(json.dumps(c) + "\n" for c in [client("A", ["2012-06-01"], ["2012-07-01"]),
+                                                            client("B", ["2012-03-01"])]))
+    assert main(["explain", "bracknell", "--data", str(data), "--client", "A", "--as-of", "2013-01-31"]) == 0
+    out = capsys.readouterr().out
+    assert "member from 2012-06-01 (episode E1); period open until 2013-06-01: the value so far: 1" in out
+    assert main(["explain", "bracknell", "--data", str(data), "--client", "B", "--as-of", "2014-01-31"]) == 0
+    assert "not a member: no episode whose start is from 2012-04-01 to 2013-03-31" in capsys.readouterr().out

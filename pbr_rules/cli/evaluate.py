@@ -145,7 +145,28 @@ def _explain(args) -> int:
             print()
             _explain_outcome(ruleset, outcome, results, trace, files)
             _explain_results(result, outcome, results)
+    if not args.outcome:  # --outcome asks about outcomes only
+        _explain_members(ruleset, result)
     return EXIT_OK
+
+
+def _explain_members(ruleset, result) -> None:
+    """The client's part in each cohort measure (the measure itself is over every client: `pbr measures`)."""
+    members = {member.measure: member for member in result.members}
+    for name, spec in ruleset.checked.measures.items():
+        print()
+        print(f"measure {name}: {spec.measure.title}")
+        member = members.get(name)
+        if member is None:
+            print(f"  not a member: no {spec.record} whose {spec.dated_by} is from {spec.first} to {spec.last}"
+                  + (" and meets the cohort's condition" if spec.measure.cohort.condition is not None else ""))
+            continue
+        unit = f" ({spec.record} {member.unit})" if member.unit else ""
+        state = (f"closed on {member.closes}: the value is final" if member.closed
+                 else f"open until {member.closes}: the value so far")
+        value = {True: "yes", False: "no", None: "unknown"}.get(member.value, member.value) \
+            if isinstance(member.value, (bool, type(None))) else member.value
+        print(f"  member from {member.start}{unit}; period {state}: {value}")
 
 
 def _explain_outcome(ruleset, outcome, results, trace, files: dict) -> None:
