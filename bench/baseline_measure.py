@@ -16,6 +16,7 @@ import calendar
 import datetime
 import json
 import sys
+from decimal import Decimal
 from fractions import Fraction
 
 FIRST, LAST = datetime.date(2012, 4, 1), datetime.date(2013, 3, 31)
@@ -57,7 +58,7 @@ def main(path: str, as_of_text: str) -> int:
         status, date, due = "pending", None, open_until
     else:
         status, date, due = ("achieved" if value <= TARGET else "not_achieved"), max(LAST, latest), None
-    shown = None if value is None else f"{int(value * 100 + Fraction(1, 2)) / 100:.2f}"
+    shown = None if value is None else str((Decimal(int(value * 100 + Fraction(1, 2))) / 100).quantize(Decimal("0.01")))
     print(json.dumps({"measure": "offending_reduction", "status": status, "date": date and date.isoformat(),
                       "due": due and due.isoformat(), "cohort": members, "total": str(total), "value": shown}))
     return 0

@@ -25,6 +25,7 @@ from .data import SeenIds
 from .errors import DataError
 from .evaluate import ClientResult, OutcomeResult, Rejected, Ruleset, as_date
 from .extracts import ExtractReader, place_errors
+from .measure.cohort import show_exact
 from .pay import ZERO
 from .schema import Schema
 from .tree import Status
@@ -289,17 +290,18 @@ class ShadowSummary:
         return [(name, *(run.result(name) if run is not None else None for run in runs)) for name in names]
 
     def _measures_table(self) -> str:
-        header = ["measure", "A", "value", "B", "value", "changed"]
+        header = ["measure", "A", "value", "target", "B", "value", "target", "changed"]
         rows = []
         for name, under_a, under_b in self.measures():
             cells = []
             for result in (under_a, under_b):
-                cells += ([ABSENT, ""] if result is None else
-                          [_measure_status(result), "" if result.value is None else str(result.value)])
-            same = (under_a is not None and under_b is not None and _measure_status(under_a) == _measure_status(under_b)
+                cells += ([ABSENT, "", ""] if result is None else
+                          [_measure_status(result), "" if result.value is None else str(result.value),
+                           "" if result.target is None else f"{result.bound} {show_exact(result.target)}"])
+            same = (under_a is not None and under_b is not None and cells[:3] == cells[3:]
                     and under_a.exact_value == under_b.exact_value)
             rows.append([name, *cells, "" if same else "yes"])
-        return "Cohort measures\n" + _aligned(header, rows, left=5)
+        return "Cohort measures\n" + _aligned(header, rows, left=7)
 
     def _money_table(self) -> str:
         header = ["provider", "A", "B", "B - A"]

@@ -123,8 +123,9 @@ def _check_example(ruleset: Ruleset, example: tree.Example, clients: list, resul
 def _check_measure(example: tree.Example, expectation: tree.MeasureExpectation, actual) -> ExampleCheck:
     label = f"measure {expectation.measure}"
     expected_date = expectation.date if expectation.status in ("achieved", "not_achieved") else None
-    expected_due = expectation.date if expectation.status == "pending" else None
-    ok = (actual.status == expectation.status and actual.date == expected_date and actual.due == expected_due
+    # a pending measure always has a due day: `pending` without `until` does not ask which
+    due_ok = expectation.status != "pending" or expectation.date is None or actual.due == expectation.date
+    ok = (actual.status == expectation.status and actual.date == expected_date and due_ok
           and (expectation.value is None or actual.value == expectation.value))
     want = _describe(expectation.status, expectation.date, expectation.date)
     got = _describe(actual.status, actual.date, actual.due)

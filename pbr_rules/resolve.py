@@ -25,9 +25,10 @@ from .declarations import KINDS, TABLES, DeclarationKind, Inheritance, kind_of, 
 from .errors import Code, Problems, RulesetError, RulesetNotFound, Span, UsageError, raise_all
 from .parse import parse_file
 from .resources import shipped_rulesets_dir
-from .words import did_you_mean
+from .words import article, did_you_mean
 
 VERSION_RE = re.compile(r"^\d+\.\d+\.\d+$")
+NAME_REF_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(@\d+\.\d+\.\d+)?$")  # name or name@version
 
 
 def _version_key(version: str):
@@ -179,7 +180,10 @@ class RulesetLibrary:
         """The file a reference means: with ``as_of``, a bare name means the version in force that
         day (a UsageError if none is), and a pinned version or a file is checked against its dates."""
         text = str(ref)
-        path = _ruleset_path(text)
+        # a name the library knows is that ruleset, even beside a folder of the same name (the natural
+        # layout of a folder of one's own rulesets, given with --rulesets .)
+        known_name = NAME_REF_RE.match(text) is not None and bool(self.versions(text.partition("@")[0]))
+        path = None if known_name else _ruleset_path(text)
         if path is not None:
             if as_of is None:
                 return Selection(text, path, Choice.PATH)
@@ -211,7 +215,8 @@ def _ruleset_path(text: str) -> Path | None:
     if path.is_dir():
         inside = sorted(str(p) for p in path.glob("*.pbr"))[:3]
         raise RulesetNotFound(f"{text} is a folder, not a ruleset",
-                              hint=("give a file, like " + inside[0]) if inside else
+                              hint=(f"give a file, like {inside[0]}, or its folder's parent with --rulesets"
+                                    if inside else None) or
                               "give a .pbr file, NAME@VERSION, or NAME; a folder of rulesets goes in --rulesets")
     if text.endswith(".pbr") or path.is_file():
         if not path.is_file():
@@ -388,8 +393,9 @@ class _Filer:
         for other in sharing(kind):  # a name must mean one thing
             if name in self.tables[other.table] and not (override_reason is not None and name in values):
                 return self.problems.add(
-                    Code.DUPLICATE_NAME, f"`{name}` is already a {other.noun}; a {kind.noun} cannot have the "
-                    "same name", declaration.span, "choose another name")
+                    Code.DUPLICATE_NAME, f"`{name}` is already {article(other.noun)} {other.noun}; "
+                    f"{article(kind.noun)} {kind.noun} cannot have the same name", declaration.span,
+                    "choose another name")
         self.own[(kind.table, name)] = declaration
         if override_reason is not None:
             if not self.override(kind, declaration, name, override_reason):

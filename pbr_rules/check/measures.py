@@ -42,11 +42,23 @@ class MeasureSpec:
     first: datetime.date       # the cohort period, both days included
     last: datetime.date
     window: tree.WindowStmt    # the member's period
-    lag: Optional[Duration]    # the data it reads arrives this late: a period closes on its last day plus this
+    length: Duration           # its length, from the member's start
+    lags: tuple                # the lags of the data it reads (also through outcomes and definitions)
+    cohort_lag: Optional[Duration]  # the lag of the cohort's own list: members dated by `last` are in by then
     yes_no: bool               # a member's value is yes/no (counted as 1 or 0), else a number
     baseline: Optional[Decimal]  # in the value's scale: a share is in percent
     target: Decimal
-    latest_close: datetime.date  # when the period of a member joining on the cohort's last day closes
+
+    @property
+    def cohort_closes(self) -> datetime.date:
+        """The day every record dated in the cohort period is in the data."""
+        return add_duration(self.last, self.cohort_lag) if self.cohort_lag else self.last
+
+    @property
+    def latest_close(self) -> datetime.date:
+        """When the period of a member joining on the cohort's last day closes: the latest a
+        measure can be decided (never before every member is in)."""
+        return max(self.close_of(self.last), self.cohort_closes)
 
     @property
     def name(self) -> str:
@@ -60,9 +72,25 @@ class MeasureSpec:
     def bound(self) -> tree.Bound:
         return self.measure.target.bound
 
-    def closes(self, window_end: datetime.date) -> datetime.date:
-        """The day a member's period ending on ``window_end`` has all its data."""
-        return add_duration(window_end, self.lag) if self.lag else window_end
+    @property
+    def has_condition(self) -> bool:
+        return self.measure.cohort.condition is not None
+
+    def close_of(self, start: datetime.date) -> datetime.date:
+        """The day the period of a member starting on ``start`` has all its data: the window's
+        last day plus the longest lag (lags are compared by the day they give, not their units)."""
+        end = make_window(self.window.start.exclusive, start, self.length, None).end
+        return max((add_duration(end, lag) for lag in self.lags), default=end)
+
+
+def _plain(value: Decimal) -> Decimal:
+    """Without trailing zeros, and never in exponent form: 0.4350 is 0.435, 40.00 is 40."""
+    value = value.normalize()
+    return value.quantize(Decimal(1)) if value.as_tuple().exponent > 0 else value
+
+
+def show(value: Decimal) -> str:
+    return format(_plain(value), "f")
 
 
 class MeasureChecker:
@@ -92,12 +120,10 @@ class MeasureChecker:
         if len(self.ctx.problems.errors) > errors_before:
             return checked, None
         record = cohort.binding.type.name
-        lag = self.lag(checked)
         first, last = period
-        spec = MeasureSpec(checked, cohort.source.name, record, self.ctx.records[record].dated_by, first, last,
-                           window, lag, value.type == BOOL, baseline, target, last)
-        reach = make_window(window.start.exclusive, last, self.fold(window.length), None).end
-        return checked, attrs.evolve(spec, latest_close=spec.closes(reach))
+        return checked, MeasureSpec(checked, cohort.source.name, record, self.ctx.records[record].dated_by, first,
+                                    last, window, self.fold(window.length), self.lags(checked),
+                                    self.ctx.schema.lag(record), value.type == BOOL, baseline, target)
 
     def classification(self, measure: tree.Measure) -> None:
         if measure.domain is None:
@@ -194,13 +220,20 @@ class MeasureChecker:
     def window(self, measure: tree.Measure) -> tree.WindowStmt | None:
         windows = [s for s in measure.statements if isinstance(s, tree.WindowStmt)]
         cohort = measure.cohort
-        record = self.ctx.records.get(cohort.binding.type.name) if cohort.binding.type != ERROR else None
+        if cohort.binding.type == ERROR:  # the cohort's mistake is reported: the period depends on it
+            return None
+        record = self.ctx.records.get(cohort.binding.type.name)
         start = f"{cohort.var}.{record.dated_by}" if record else f"{cohort.var}.start"
         example = f"window w = after {start} for 12 months"
-        if len(windows) != 1:
-            self.error(Code.BAD_MEASURE, f"measure `{measure.name}` must follow each member for one period, "
-                       f"its `window`; it has {len(windows)}", measure.span,
+        if not windows:
+            self.error(Code.BAD_MEASURE, f"measure `{measure.name}` must follow each member for a period, its "
+                       "`window`, but it has none", measure.span,
                        f"add one line like `{example}`; the value is taken when it closes")
+            return None
+        if len(windows) > 1:
+            self.error(Code.BAD_MEASURE, f"measure `{measure.name}` has {len(windows)} windows, but a member is "
+                       "followed for one period", windows[1].span,
+                       "keep the member's period as the one `window`; write other spans with `let` and dates")
             return None
         window = windows[0]
         anchor = window.anchor
@@ -216,17 +249,25 @@ class MeasureChecker:
             return None
         return window
 
-    def lag(self, measure: tree.Measure) -> Optional[Duration]:
-        """The longest lag of the records the measure reads: its periods close that much later."""
-        lags = []
-        nodes = [measure.value, *measure.statements]
-        for node in nodes:
-            for inner in node.walk():
-                if isinstance(inner, tree.Quantifier) and inner.source.type.kind == "list":
-                    lag = self.ctx.schema.lag(inner.source.type.name)
-                    if lag:
-                        lags.append(lag)
-        return max(lags, key=lambda d: (d.months, d.days)) if lags else None
+    def lags(self, measure: tree.Measure) -> tuple:
+        """The lags of the records the measure reads, itself or through the outcomes and definitions
+        it uses: a member's period closes only when the latest of them has passed."""
+        roots = [measure.value, *measure.statements, measure.cohort]
+        seen, pending = set(), list(self.ctx.uses.get(("measure", measure.name), ()))
+        while pending:
+            kind, name = pending.pop()
+            if (kind, name) in seen:
+                continue
+            seen.add((kind, name))
+            used = (self.ctx.outcomes if kind == "outcome" else self.ctx.checked_definitions).get(name)
+            if used is not None:
+                roots.append(used)
+            pending.extend(self.ctx.uses.get((kind, name), ()))
+        lags = {self.ctx.schema.lag(node.source.type.name)
+                for root in roots for node in root.walk()
+                if isinstance(node, tree.Quantifier) and node.source.type.kind == "list"}
+        lags.add(self.ctx.schema.lag(measure.cohort.binding.type.name))  # the member's own record too
+        return tuple(sorted((lag for lag in lags if lag), key=str))
 
     # ---- baseline and target ----------------------------------------------------------------
     def target(self, measure: tree.Measure) -> tuple:
@@ -257,15 +298,39 @@ class MeasureChecker:
             return measure, baseline, None
         if baseline is None:
             return measure, None, None
+        if not self.sensible_stretch(target, percent, baseline):
+            return measure, baseline, None
         factor = 1 - percent.fraction if target.relative is tree.Relative.BELOW else 1 + percent.fraction
-        return measure, baseline, baseline * factor
+        return measure, baseline, _plain(baseline * factor)
+
+    def sensible_stretch(self, target: tree.Target, percent: Percent, baseline: Decimal) -> bool:
+        """`at most ... below` and `at least ... above`, by less than all of a positive baseline."""
+        below = target.relative is tree.Relative.BELOW
+        if (target.bound is tree.Bound.AT_MOST) != below:
+            right = "at most" if below else "at least"
+            self.error(Code.BAD_TARGET, f"`{target.bound} ... {target.relative} baseline` points the wrong way: a "
+                       f"target {target.relative} the baseline is met by a value {right} it", target.span,
+                       f"write `target {right} {self.ctx.text_of(target.value) or '25%'} {target.relative} baseline`")
+            return False
+        if baseline <= 0:
+            self.error(Code.BAD_TARGET, f"a stretch {target.relative} the baseline needs a baseline above 0, but it "
+                       f"is {show(baseline)}", target.span, "write the target itself: `target at most 0.4`")
+            return False
+        if below and percent.fraction >= 1:
+            self.error(Code.BAD_TARGET, f"{percent} below the baseline leaves nothing: the target would be 0 or less",
+                       target.value.span, "a stretch below the baseline is less than 100%")
+            return False
+        return True
 
     def number(self, node, share: bool, what: str) -> tuple:
         """The checked expression, and its exact value in the measure's scale (None after a mistake)."""
         checked = self.expressions.check(node, Scopes())
         value = self.fold(checked) if checked.type != ERROR else NOT_CONSTANT
         if share and isinstance(value, Percent):
-            return checked, value.fraction * HUNDRED
+            if not 0 <= value.fraction <= 1:
+                self.error(Code.BAD_TARGET, f"a share is from 0% to 100%, but the {what} is {value}", node.span)
+                return checked, None
+            return checked, _plain(value.fraction * HUNDRED)
         if not share and isinstance(value, (int, Decimal)) and not isinstance(value, bool):
             return checked, Decimal(value)
         if checked.type == ERROR:

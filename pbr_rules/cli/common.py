@@ -70,6 +70,10 @@ def chosen_outcomes(values: list | None, ruleset) -> list[str]:
         raise UsageError("--outcome names no outcome", hint=f"give an outcome of {ruleset.ref}, like {known[0]}"
                          if known else f"{ruleset.ref} has no outcomes")
     for name in asked:
+        if name in ruleset.measure_names:
+            raise UsageError(f"`{name}` is a cohort measure of {ruleset.ref}, taken over every client, not an "
+                             "outcome of one", hint=f"run `pbr measures {ruleset.ref} --measure {name}`; `pbr "
+                             "explain` ends with the client's part in each measure")
         if name not in known:
             raise UsageError(f"{ruleset.ref} has no outcome `{name}`",
                              hint=did_you_mean(name, known) or f"its outcomes are {', '.join(known)}")

@@ -5,6 +5,8 @@ from __future__ import annotations
 import contextlib
 import sys
 
+import attrs
+
 from ..evaluate import as_date
 from ..words import did_you_mean
 from ..errors import UsageError
@@ -37,6 +39,7 @@ def _measures(args) -> int:
         items = read_data(stack, ruleset, args.data, day)
         error_out = stack.enter_context(open_out(args.errors)) if args.errors else None
         run = ruleset.measure_results(set_aside(items, error_out, counts), day).only(wanted)
+        run = attrs.evolve(run, set_aside=counts["rejected"])
         out = stack.enter_context(open_out(args.out))
         if args.format == "jsonl":
             for line in run.to_json_lines():

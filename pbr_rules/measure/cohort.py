@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime
 import json
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from fractions import Fraction
 from typing import Iterable, Optional
 
@@ -28,46 +28,49 @@ class MeasureTally:
     def __init__(self, spec):
         self.spec = spec
         self.members = 0
-        self.closed = 0
-        self.total = Fraction(0)
+        self.closed = 0                # members whose membership and value are final
+        self.counted = 0               # members whose value counts (a yes/no always does)
+        self.total = Decimal(0)        # exact: values are whole numbers or decimals, never floats
         self.yes = 0
-        self.values: list = []         # every member's value, for the median
+        self.values: list = []         # every counted value, for the median
         self.without_value = 0         # numbers still unknown when the member's period closed
-        self.latest_close: Optional[datetime.date] = None
-        self.open_close: Optional[datetime.date] = None   # the latest close among open periods
+        self.latest_settle: Optional[datetime.date] = None
+        self.open_settle: Optional[datetime.date] = None   # the latest day an open member or candidate settles
 
     def add(self, member) -> None:
-        self.members += 1
-        if member.closed:
-            self.closed += 1
-        else:
-            self.open_close = max(self.open_close or member.closes, member.closes)
-        self.latest_close = max(self.latest_close or member.closes, member.closes)
-        value = member.value
-        if value is None:
-            if not self.spec.yes_no:
-                self.without_value += 1
+        if not member.settled:
+            self.open_settle = max(self.open_settle or member.settles, member.settles)
+        self.latest_settle = max(self.latest_settle or member.settles, member.settles)
+        if not member.is_member:
             return
-        number = Fraction(int(value)) if isinstance(value, bool) else Fraction(value)
+        self.members += 1
+        self.closed += member.settled
+        value = member.value
+        if value is None and not self.spec.yes_no:
+            self.without_value += member.settled
+            return
+        self.counted += 1
+        number = int(value is True) if value is None or isinstance(value, bool) else value
         self.total += number
-        self.yes += 1 if value is True else 0
+        self.yes += value is True
         if self.spec.aggregate is Aggregate.MEDIAN:
-            self.values.append(number)
+            self.values.append(Fraction(number))
 
     def aggregate(self) -> Optional[Fraction]:
         """The exact value of the measure, in its own scale (a share in percent); None without members."""
-        counted = self.members - self.without_value
+        counted = self.counted
         if counted == 0:
             return None
         kind = self.spec.aggregate
+        total = Fraction(self.total)
         if kind is Aggregate.AVERAGE:
-            return self.total / counted
+            return total / counted
         if kind is Aggregate.SHARE:
             return Fraction(self.yes * 100, counted)
         if kind is Aggregate.COUNT:
             return Fraction(self.yes)
         if kind is Aggregate.RATE:
-            return self.total * self.spec.measure.per / counted
+            return total * self.spec.measure.per / counted
         ordered = sorted(self.values)
         middle = len(ordered) // 2
         return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
@@ -77,19 +80,19 @@ class MeasureTally:
         value = self.aggregate()
         status, date, due = self.status(as_of, value)
         return MeasureResult(spec.name, spec.measure.title, ruleset, as_of, status, date, due, self.members,
-                             self.closed, self.without_value, _exact(self.total), value, spec.baseline, spec.target,
+                             self.closed, self.without_value, self.total, value, spec.baseline, spec.target,
                              spec.aggregate, spec.bound, tuple(self.reasons(status, value, as_of)),
                              spec.measure.per)
 
     def status(self, as_of: datetime.date, value) -> tuple:
         spec = self.spec
-        if as_of < spec.last:
+        if as_of < spec.cohort_closes:
             return Status.PENDING, None, spec.latest_close
+        if self.open_settle is not None:
+            return Status.PENDING, None, self.open_settle
         if self.members == 0 or value is None:
             return Status.NOT_APPLICABLE, None, None
-        if self.open_close is not None:
-            return Status.PENDING, None, self.open_close
-        decided = max(spec.last, self.latest_close)
+        decided = max(spec.cohort_closes, self.latest_settle)
         met = value <= Fraction(spec.target) if spec.bound is Bound.AT_MOST else value >= Fraction(spec.target)
         return (Status.ACHIEVED if met else Status.NOT_ACHIEVED), decided, None
 
@@ -99,13 +102,17 @@ class MeasureTally:
         who = (f"{self.members} member{'s' if self.members != 1 else ''}: clients with {article(spec.record)} "
                f"{spec.record} whose {spec.dated_by} is from {spec.first} to {spec.last}")
         reasons = [who + ("" if cohort.condition is None else " that meet the cohort's condition") + "."]
-        if status is Status.PENDING and as_of < spec.last:
+        if status is Status.PENDING and as_of < spec.cohort_closes:
             reasons.append(f"The cohort is still open: it takes members until {spec.last}, and a member joining "
                            f"then is followed until {spec.latest_close}.")
         elif status is Status.PENDING:
             still = self.members - self.closed
-            reasons.append(f"{still} member{'s' if still != 1 else ''}' period{'s are' if still != 1 else ' is'} "
-                           f"still open; the last closes on {self.open_close}.")
+            if still:
+                periods = "1 member's period is" if still == 1 else f"{still} members' periods are"
+                reasons.append(f"{periods} still open; the last closes on {self.open_settle}.")
+            else:
+                reasons.append(f"Clients with {article(spec.record)} {spec.record} in the period may still meet the "
+                               f"cohort's condition; the last of them is settled on {self.open_settle}.")
         if value is not None:
             so_far = "so far " if status is Status.PENDING else ""
             unit = "%" if spec.aggregate is Aggregate.SHARE else ""
@@ -151,12 +158,6 @@ def show_exact(value: Decimal) -> str:
     return text
 
 
-def _exact(total: Fraction) -> Decimal:
-    if total.denominator == 1:
-        return Decimal(total.numerator)
-    return (Decimal(total.numerator) / Decimal(total.denominator)).quantize(CENT, ROUND_HALF_UP)
-
-
 @attrs.frozen(slots=True)
 class MeasureResult:
     """A cohort measure as of a date."""
@@ -183,7 +184,11 @@ class MeasureResult:
 
     @property
     def value(self) -> Optional[Decimal]:
-        return None if self.exact_value is None else Decimal(show(self.exact_value))
+        if self.exact_value is None:
+            return None
+        if self.aggregate is Aggregate.COUNT:  # a number of members, whole
+            return Decimal(int(self.exact_value))
+        return Decimal(show(self.exact_value))
 
     @property
     def unit(self) -> str:
@@ -224,10 +229,17 @@ class MeasureRun:
     as_of: datetime.date
     results: tuple       # MeasureResult, in the ruleset's order
     rejected: tuple      # clients set aside (their records broke the schema)
+    set_aside: int = 0   # how many: with those the command line reported itself
+
+    @property
+    def clients_set_aside(self) -> int:
+        return max(self.set_aside, len(self.rejected))
 
     def to_json_lines(self) -> Iterable[str]:
         for result in self.results:
-            yield json.dumps(result.to_json(), ensure_ascii=False)
+            data = result.to_json()
+            data["set_aside"] = self.clients_set_aside
+            yield json.dumps(data, ensure_ascii=False)
 
     def result(self, measure: str) -> Optional[MeasureResult]:
         return next((r for r in self.results if r.measure == measure), None)
@@ -237,8 +249,11 @@ class MeasureRun:
         return attrs.evolve(self, results=tuple(r for r in self.results if r.measure in measures))
 
     def reasons_text(self) -> str:
-        return "".join(f"\n{r.measure}: {r.title}\n" + "".join(f"  {reason}\n" for reason in r.reasons)
-                       for r in self.results)
+        aside = self.clients_set_aside
+        note = (f"\n{aside} client{'s were' if aside != 1 else ' was'} set aside for data that does not fit the "
+                "schema: not in any cohort above.\n" if aside else "")
+        return note + "".join(f"\n{r.measure}: {r.title}\n" + "".join(f"  {reason}\n" for reason in r.reasons)
+                              for r in self.results)
 
     def table(self) -> str:
         header = ["measure", "status", "date", "due", "cohort", "closed", "total", "value", "baseline", "target"]

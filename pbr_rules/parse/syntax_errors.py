@@ -25,6 +25,8 @@ _TERMINAL_WORDS = {
     "ADD_OP": "+ or -", "MUL_OP": "* or /", "DURATION_UNIT": "a unit (days, weeks, months, years)",
     "IS_TEST": "known, unknown, true or false", "STAGE": "interim or final",
     "WINDOW_START": "after or from", "YES_NO": "yes/no", "$END": "the end of the file",
+    "AGGREGATE_KIND": "average, median, share, count", "BOUND": "at most or at least",
+    "RELATIVE": "below or above",
 }
 
 
