@@ -401,9 +401,20 @@ class _Writer:
             self.heading(f"{title}: {counted(changes)}")
             if table == "examples":
                 self.paragraph(EXAMPLES_NOTE)
+                changes = self.fewer_examples(changes)
             for change in changes:
                 self.change(change)
         return "\n".join(self.out).strip("\n") + "\n"
+
+    def fewer_examples(self, changes: list) -> list:
+        """Every removed example is one line when there are many (an extending ruleset never has its
+        base's examples); the json format lists them all."""
+        removed = [c for c in changes if c.change.value == "removed"]
+        if len(removed) <= 3:
+            return changes
+        self.item(f"Removed: {len(removed)} examples of {self.result.old}, which are not inherited (`--format json` "
+                  "lists them)", 0)
+        return [c for c in changes if c.change.value != "removed"]
 
     def change(self, change: Change) -> None:
         if change.table == "examples":
