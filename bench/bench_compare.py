@@ -17,25 +17,19 @@ costs less than evaluating twice (it reads and parses each client once and write
 from __future__ import annotations
 
 import sys
-import tempfile
-from pathlib import Path
 
 from bench_pay import PBR
-from harness import arguments, median_times, report, synthetic_cohort
+from harness import arguments, median_times_on_cohort, report
 
 
 def main(argv=None) -> int:
     args = arguments(__doc__, argv)
-    with tempfile.TemporaryDirectory() as folder:
-        data = synthetic_cohort(Path(folder), args)
-        on_data = ["--data", str(data), "--as-of", args.as_of]
-        commands = {
-            "evaluate national": PBR + ["evaluate", "national", *on_data],
-            "evaluate wigan": PBR + ["evaluate", "wigan@1.0.0", *on_data],
-            "compare (table)": PBR + ["compare", "national", "wigan@1.0.0", *on_data],
-            "compare (jsonl)": PBR + ["compare", "national", "wigan@1.0.0", *on_data, "--format", "jsonl"],
-        }
-        medians = median_times(commands, args.repeat, Path(folder) / "out")
+    medians = median_times_on_cohort(args, lambda data, on_data: {
+        "evaluate national": PBR + ["evaluate", "national", *on_data],
+        "evaluate wigan": PBR + ["evaluate", "wigan@1.0.0", *on_data],
+        "compare (table)": PBR + ["compare", "national", "wigan@1.0.0", *on_data],
+        "compare (jsonl)": PBR + ["compare", "national", "wigan@1.0.0", *on_data, "--format", "jsonl"],
+    })
 
     n = args.clients
     print(f"national@1.0.0 and wigan@1.0.0, {n} synthetic clients (seed {args.seed}), as of {args.as_of}, "

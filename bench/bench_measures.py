@@ -17,28 +17,23 @@ evaluating, writing. Reported: median wall time and clients per second of each.
 from __future__ import annotations
 
 import sys
-import tempfile
 from pathlib import Path
 
 from bench_pay import PBR
-from harness import arguments, median_times, report, synthetic_cohort
+from harness import arguments, median_times_on_cohort, report
 
 BASELINE = [sys.executable, str(Path(__file__).resolve().parent / "baseline_measure.py")]
 
 
 def main(argv=None) -> int:
     args = arguments(__doc__, argv)
-    with tempfile.TemporaryDirectory() as folder:
-        data = synthetic_cohort(Path(folder), args)
-        on_data = ["--data", str(data), "--as-of", args.as_of]
-        commands = {
-            "evaluate national": PBR + ["evaluate", "national", *on_data],
-            "evaluate bracknell": PBR + ["evaluate", "bracknell@1.0.0", *on_data],
-            "measures bracknell": PBR + ["measures", "bracknell@1.0.0", *on_data],
-            "measures wigan@1.1.0": PBR + ["measures", "wigan@1.1.0", *on_data],
-            "hand-written measure": BASELINE + [str(data), args.as_of],
-        }
-        medians = median_times(commands, args.repeat, Path(folder) / "out")
+    medians = median_times_on_cohort(args, lambda data, on_data: {
+        "evaluate national": PBR + ["evaluate", "national", *on_data],
+        "evaluate bracknell": PBR + ["evaluate", "bracknell@1.0.0", *on_data],
+        "measures bracknell": PBR + ["measures", "bracknell@1.0.0", *on_data],
+        "measures wigan@1.1.0": PBR + ["measures", "wigan@1.1.0", *on_data],
+        "hand-written measure": BASELINE + [str(data), args.as_of],
+    })
 
     n = args.clients
     print(f"{n} synthetic clients (seed {args.seed}), as of {args.as_of}, median of {args.repeat} interleaved runs, "

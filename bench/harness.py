@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import statistics
 import subprocess
+import tempfile
 from pathlib import Path
+from typing import Callable
 
 from bench_pay import PBR, timed  # the same way of running and timing a whole process
 
@@ -34,6 +36,14 @@ def median_times(commands: dict, repeat: int, out: Path) -> dict:
         for name, command in commands.items():
             times[name].append(timed(command, out))
     return {name: statistics.median(values) for name, values in times.items()}
+
+
+def median_times_on_cohort(args, commands: Callable) -> dict:
+    """Write the synthetic cohort, then time ``commands(data_file, ["--data", ..., "--as-of", ...])``."""
+    with tempfile.TemporaryDirectory() as folder:
+        data = synthetic_cohort(Path(folder), args)
+        return median_times(commands(data, ["--data", str(data), "--as-of", args.as_of]), args.repeat,
+                            Path(folder) / "out")
 
 
 def report(medians: dict, clients: int) -> None:

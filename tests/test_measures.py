@@ -157,10 +157,9 @@ override parameter offence_lag = 2 months because "Offences reach the data two m
 """
 
 
-def test_a_lag_on_the_data_read_moves_every_close_later(tmp_path):
-    (tmp_path / "lagged").mkdir()
-    (tmp_path / "lagged" / "1.0.0.pbr").write_text(LAGGED)
-    rs = pbr_rules.load("lagged@1.0.0", [tmp_path])
+def test_a_lag_on_the_data_read_moves_every_close_later(rulesets):
+    rulesets.write("lagged", "1.0.0", LAGGED)
+    rs = rulesets.load("lagged@1.0.0")
     assert measure(rs, [client("A", ["2012-06-01"])], "2013-01-01").due == D(2014, 5, 31)
     result = measure(rs, [client("A", ["2012-06-01"], ["2013-06-01"])], "2013-07-31")
     assert (result.status, result.due) == ("pending", D(2013, 8, 1))
@@ -272,37 +271,34 @@ GOOD = """measure m "M"
     (("  measured as average\n", "  measured as average\n  achieved at e.start when true because \"x\"\n"),
      Code.BAD_MEASURE),
 ])
-def test_each_mistake_in_a_measure_is_named(tmp_path, change, code):
-    (tmp_path / "wrong").mkdir()
+def test_each_mistake_in_a_measure_is_named(rulesets, change, code):
     old, new = change
     assert old in GOOD
-    (tmp_path / "wrong" / "1.0.0.pbr").write_text(HEAD + GOOD.replace(old, new))
+    rulesets.write("wrong", "1.0.0", HEAD + GOOD.replace(old, new))
     with pytest.raises(RulesetError) as caught:
-        pbr_rules.load("wrong@1.0.0", [tmp_path])
+        rulesets.load("wrong@1.0.0")
     assert code in codes_of(caught.value)
 
 
-def test_the_good_measure_checks(tmp_path):
-    (tmp_path / "wrong").mkdir()
-    (tmp_path / "wrong" / "1.0.0.pbr").write_text(HEAD + GOOD)
-    assert pbr_rules.load("wrong@1.0.0", [tmp_path]).measure_names == ["m"]
+def test_the_good_measure_checks(rulesets):
+    rulesets.write("wrong", "1.0.0", HEAD + GOOD)
+    assert rulesets.load("wrong@1.0.0").measure_names == ["m"]
 
 
-def test_a_measure_line_written_twice_is_a_syntax_error(tmp_path):
-    (tmp_path / "wrong").mkdir()
-    (tmp_path / "wrong" / "1.0.0.pbr").write_text(HEAD + GOOD + "  baseline 0.6\n")
+def test_a_measure_line_written_twice_is_a_syntax_error(rulesets):
+    rulesets.write("wrong", "1.0.0", HEAD + GOOD + "  baseline 0.6\n")
     with pytest.raises(RulesetError) as caught:
-        pbr_rules.load("wrong@1.0.0", [tmp_path])
+        rulesets.load("wrong@1.0.0")
     assert "says `baseline` twice" in str(caught.value)
 
 
-def test_an_example_naming_an_unknown_measure_is_an_error(tmp_path):
-    (tmp_path / "wrong").mkdir()
-    (tmp_path / "wrong" / "clients.jsonl").write_text(json.dumps(client("A", ["2012-06-01"])) + "\n")
-    (tmp_path / "wrong" / "1.0.0.pbr").write_text(
+def test_an_example_naming_an_unknown_measure_is_an_error(rulesets):
+    written = rulesets.write(
+        "wrong", "1.0.0",
         HEAD + GOOD + 'example "x"\n  clients from "clients.jsonl" as of 2014-01-01\n  expect measure mm pending\n')
+    (written.parent / "clients.jsonl").write_text(json.dumps(client("A", ["2012-06-01"])) + "\n")
     with pytest.raises(RulesetError) as caught:
-        pbr_rules.load("wrong@1.0.0", [tmp_path])
+        rulesets.load("wrong@1.0.0")
     assert Code.UNKNOWN_OUTCOME in codes_of(caught.value) and "did you mean `m`" in str(caught.value)
 
 
@@ -357,10 +353,9 @@ override tariff offending_reduction £20,000 to "Prime" because "A fixed sum ins
 """
 
 
-def test_a_flat_measure_tariff_pays_its_amount_and_is_forecast_while_pending(tmp_path):
-    (tmp_path / "flat").mkdir()
-    (tmp_path / "flat" / "1.0.0.pbr").write_text(FLAT)
-    rs = pbr_rules.load("flat@1.0.0", [tmp_path])
+def test_a_flat_measure_tariff_pays_its_amount_and_is_forecast_while_pending(rulesets):
+    rulesets.write("flat", "1.0.0", FLAT)
+    rs = rulesets.load("flat@1.0.0")
     pending = rs.pay([client("A", ["2012-06-01"])], "2013-01-31")
     assert pending.lines == () and [(e.provider, e.date, e.amount) for e in pending.forecast] == [
         ("Prime", D(2014, 3, 31), Decimal("20000"))]
@@ -375,14 +370,12 @@ def test_a_flat_measure_tariff_pays_its_amount_and_is_forecast_while_pending(tmp
     'tariff planned_exit £500 per point beyond target',                  # an outcome has no points
     'tariff planned_exit £500 to "P"',
 ])
-def test_a_measure_tariff_that_cannot_be_paid_is_refused(tmp_path, tariff):
-    (tmp_path / "wrong").mkdir()
-    (tmp_path / "wrong" / "1.0.0.pbr").write_text("ruleset wrong version 1.0.0\nextends bracknell 1.0.0\n"
-                                                  + tariff.replace("tariff offending_reduction",
-                                                                   "override tariff offending_reduction")
-                                                  + (' because "x"\n' if "offending" in tariff else "\n"))
+def test_a_measure_tariff_that_cannot_be_paid_is_refused(rulesets, tariff):
+    declared = tariff.replace("tariff offending_reduction", "override tariff offending_reduction")
+    rulesets.write("wrong", "1.0.0", "ruleset wrong version 1.0.0\nextends bracknell 1.0.0\n" + declared
+                   + (' because "x"\n' if "offending" in tariff else "\n"))
     with pytest.raises(RulesetError) as caught:
-        pbr_rules.load("wrong@1.0.0", [tmp_path])
+        rulesets.load("wrong@1.0.0")
     assert Code.BAD_TARIFF in codes_of(caught.value)
 
 

@@ -19,7 +19,7 @@ from .. import tree
 from ..dates import add_duration
 from ..errors import Code
 from ..runtime import make_window
-from ..values import Duration, Percent
+from ..values import Duration, Percent, format_number
 from ..words import did_you_mean
 from .constants import NOT_CONSTANT, ConstantFolder
 from .scope import Scopes, Symbol, SymbolKind
@@ -87,10 +87,6 @@ def _plain(value: Decimal) -> Decimal:
     """Without trailing zeros, and never in exponent form: 0.4350 is 0.435, 40.00 is 40."""
     value = value.normalize()
     return value.quantize(Decimal(1)) if value.as_tuple().exponent > 0 else value
-
-
-def show(value: Decimal) -> str:
-    return format(_plain(value), "f")
 
 
 class MeasureChecker:
@@ -314,7 +310,7 @@ class MeasureChecker:
             return False
         if baseline <= 0:
             self.error(Code.BAD_TARGET, f"a stretch {target.relative} the baseline needs a baseline above 0, but it "
-                       f"is {show(baseline)}", target.span, "write the target itself: `target at most 0.4`")
+                       f"is {format_number(baseline)}", target.span, "write the target itself: `target at most 0.4`")
             return False
         if below and percent.fraction >= 1:
             self.error(Code.BAD_TARGET, f"{percent} below the baseline leaves nothing: the target would be 0 or less",

@@ -16,7 +16,7 @@ from typing import Iterable, Optional
 import attrs
 
 from ..tree import Aggregate, Bound, Status
-from ..values import format_percent
+from ..values import format_number, format_percent
 from ..words import article
 
 CENT = Decimal("0.01")
@@ -154,8 +154,7 @@ def show(value: Fraction) -> str:
 
 def show_exact(value: Decimal) -> str:
     """A baseline or target as it is: 0.435, 40, 0.58 (no trailing zeros beyond what is needed)."""
-    text = format(value.normalize(), "f")
-    return text
+    return format_number(value)
 
 
 @attrs.frozen(slots=True)

@@ -38,10 +38,6 @@ class Member:
     value: Value                 # as it stands; final once ``settles`` has come
     settled: bool                # ``settles`` has come by the as-of date
 
-    @property
-    def closed(self) -> bool:
-        return self.settled
-
 
 class MemberFinder:
     """Finds a client's memberships with the compiled measure functions (``mc_M``, ``mv_M``)."""
