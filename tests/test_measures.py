@@ -601,3 +601,15 @@ def test_membership_under_a_condition_waits_for_the_candidates_last_record_in_th
     found = statuses(mixed, [candidate], "after_arrest", ["2012-09-30", "2012-12-31", "2013-01-01", "2014-01-01"])
     assert [f[1] for f in found] == ["pending", "pending", "not_achieved", "not_achieved"]
     assert found[2][2:] == (D(2013, 1, 1), Decimal("2.00"), 1)
+
+
+def test_explain_does_not_call_a_candidate_that_never_met_the_condition_a_member(rulesets, capsys):
+    rulesets.write("mixed", "1.0.0", CONDITIONED_AND_LAGGED)
+    data = rulesets.root / "clients.jsonl"
+    treated_only = dict(client("A", ["2012-05-01"]), presentations=[{"date": "2012-04-10", "setting": "treatment"}])
+    data.write_text(json.dumps(treated_only) + "\n")
+    assert main(["explain", "mixed", "--rulesets", str(rulesets.root), "--data", str(data), "--client", "A",
+                 "--as-of", "2014-01-31"]) == 0
+    out = capsys.readouterr().out
+    assert "not a member: no presentation whose date is from 2012-04-01 to 2012-09-30 and meets" in out
+    assert "member from None" not in out

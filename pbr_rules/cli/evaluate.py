@@ -157,16 +157,14 @@ def _explain_members(ruleset, result) -> None:
         print()
         print(f"measure {name}: {spec.measure.title}")
         member = members.get(name)
-        if member is None:
+        if member is None or not member.is_member:
             print(f"  not a member: no {spec.record} whose {spec.dated_by} is from {spec.first} to {spec.last}"
                   + (" and meets the cohort's condition" if spec.measure.cohort.condition is not None else ""))
             continue
         unit = f" ({spec.record} {member.unit})" if member.unit else ""
-        state = (f"closed on {member.closes}: the value is final" if member.closed
+        state = (f"closed on {member.closes}: the value is final" if member.settled
                  else f"open until {member.closes}: the value so far")
-        value = {True: "yes", False: "no", None: "unknown"}.get(member.value, member.value) \
-            if isinstance(member.value, (bool, type(None))) else member.value
-        print(f"  member from {member.start}{unit}; period {state}: {value}")
+        print(f"  member from {member.start}{unit}; period {state}: {runtime.show(member.value)}")
 
 
 def _explain_outcome(ruleset, outcome, results, trace, files: dict) -> None:
