@@ -159,13 +159,17 @@ class Ruleset:
     def evaluate_prepared(self, client: dict, as_of: datetime.date) -> ClientResult:
         view = self.reader.view(client, as_of)
         try:
-            rows = self.pipeline.run(self.compiled.evaluate_all(view, as_of))
-            result = (self._with_payments(client, view, as_of, rows) if self.payer is not None
-                      else ClientResult(client["id"], self.ref, as_of, tuple(rows)))
-            if self.member_finder is not None:
-                result = attrs.evolve(result, members=self.member_finder.members(client, view, as_of))
+            return self._result(client, view, as_of, self.pipeline.run(self.compiled.evaluate_all(view, as_of)))
         except Exception as error:  # a bug in pbr_rules; say which rule was running
             raise self._internal(error, client, self.compiled) from error
+
+    def _result(self, client: dict, view: dict, as_of: datetime.date, rows: list) -> ClientResult:
+        """The client's result from its rows: with amounts and payment lines when the ruleset pays,
+        and its part in each cohort measure."""
+        result = (self._with_payments(client, view, as_of, rows) if self.payer is not None
+                  else ClientResult(client["id"], self.ref, as_of, tuple(rows)))
+        if self.member_finder is not None:
+            result = attrs.evolve(result, members=self.member_finder.members(client, view, as_of))
         return result
 
     def _with_payments(self, client: dict, view: dict, as_of: datetime.date, rows: list) -> ClientResult:
@@ -247,12 +251,7 @@ class Ruleset:
         steps: list = []
         view = self.reader.view(prepared, day)
         try:
-            rows = self.pipeline.run(self._traced.evaluate_all(view, day, steps))
-            result = ClientResult(prepared["id"], self.ref, day, tuple(rows))
-            if self.payer is not None:
-                result = self._with_payments(prepared, view, day, rows)
-            if self.member_finder is not None:
-                result = attrs.evolve(result, members=self.member_finder.members(prepared, view, day))
+            result = self._result(prepared, view, day, self.pipeline.run(self._traced.evaluate_all(view, day, steps)))
         except Exception as error:
             raise self._internal(error, prepared, self._traced) from error
         traces: dict = {}
