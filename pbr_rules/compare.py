@@ -13,7 +13,6 @@ apart (``Compared.reworded``).
 
 from __future__ import annotations
 
-import json
 from decimal import Decimal
 from pathlib import Path
 from typing import Iterable, Iterator, Optional
@@ -21,7 +20,7 @@ from typing import Iterable, Iterator, Optional
 import attrs
 
 from .counts import STATUSES, Tally
-from .data import SeenIds
+from .data import SeenIds, json_records
 from .errors import DataError
 from .evaluate import ClientResult, OutcomeResult, Rejected, Ruleset, as_date
 from .extracts import ExtractReader, place_errors
@@ -114,7 +113,7 @@ class ShadowRun:
     def compare_lines(self, lines: Iterable, source: str = "<data>") -> Iterator:
         """Read JSON Lines (str, or UTF-8 bytes) once and compare every client."""
         seen = SeenIds()
-        for number, raw, problem in _json_records(lines, source):
+        for number, raw, problem in json_records(lines, source):
             if problem is not None:
                 yield Rejected(number, None, (problem,))
                 continue
@@ -151,26 +150,6 @@ class ShadowRun:
         a = self.a.evaluate_prepared(prepared[0], self.as_of)
         b = self.b.evaluate_prepared(prepared[1], self.as_of)
         return Compared(a, b, *_differences(a, b))
-
-
-def _json_records(lines: Iterable, source: str) -> Iterator[tuple]:
-    """``(line number, record, None)`` or ``(line number, None, DataError)`` per non-blank line:
-    read once, for both rulesets."""
-    for number, line in enumerate(lines, 1):
-        if type(line) is bytes:
-            try:
-                line = line.decode("utf-8")
-            except UnicodeDecodeError as error:
-                yield number, None, DataError(f"not UTF-8 text: byte 0x{line[error.start]:02x} at column "
-                                              f"{error.start + 1}", line_number=number, source=source)
-                continue
-        if not line.strip():
-            continue
-        try:
-            yield number, json.loads(line, parse_float=Decimal), None
-        except json.JSONDecodeError as error:
-            yield number, None, DataError(f"not valid JSON: {error.msg} (column {error.colno})",
-                                          line_number=number, source=source)
 
 
 def _naming_the_ruleset(rejections: list) -> list:

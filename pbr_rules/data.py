@@ -85,6 +85,26 @@ class SeenIds:
         return None
 
 
+def json_records(lines: Iterable, source: str = "<data>") -> Iterator[tuple]:
+    """``(line number, record, None)`` or ``(line number, None, DataError)`` for each non-blank
+    line of JSON Lines (str, or bytes in UTF-8), before any schema is applied."""
+    for number, line in enumerate(lines, 1):
+        if type(line) is bytes:
+            try:
+                line = line.decode("utf-8")
+            except UnicodeDecodeError as error:
+                yield number, None, DataError(f"not UTF-8 text: byte 0x{line[error.start]:02x} at column "
+                                              f"{error.start + 1}", line_number=number, source=source)
+                continue
+        if not line.strip():
+            continue
+        try:
+            yield number, json.loads(line, parse_float=Decimal), None
+        except json.JSONDecodeError as error:
+            yield number, None, DataError(f"not valid JSON: {error.msg} (column {error.colno})",
+                                          line_number=number, source=source)
+
+
 class ClientReader:
     """Validates and normalises client records for one ruleset's schema."""
 
@@ -108,22 +128,9 @@ class ClientReader:
         for each non-blank line, in order. Lines are str, or bytes in UTF-8 (a line that is not
         UTF-8 is reported and set aside, and the others still read)."""
         seen = SeenIds()
-        for number, line in enumerate(lines, 1):
-            if type(line) is bytes:
-                try:
-                    line = line.decode("utf-8")
-                except UnicodeDecodeError as error:
-                    yield number, None, [DataError(
-                        f"not UTF-8 text: byte 0x{line[error.start]:02x} at column {error.start + 1}",
-                        line_number=number, source=source)]
-                    continue
-            if not line.strip():
-                continue
-            try:
-                obj = json.loads(line, parse_float=Decimal)
-            except json.JSONDecodeError as error:
-                yield number, None, [DataError(f"not valid JSON: {error.msg} (column {error.colno})",
-                                               line_number=number, source=source)]
+        for number, obj, problem in json_records(lines, source):
+            if problem is not None:
+                yield number, None, [problem]
                 continue
             client, errors = self.normalise(obj, line_number=number, source=source)
             if client is not None:
