@@ -473,7 +473,8 @@ class Describer(Visitor):
             notes.append(f"never before its {words(node.not_before)}")
         if node.known_from:
             notes.append(f"known only once its {words(node.known_from)} has come")
-        return f"`{node.name}`: {self.visit(node.type)}" + "".join(f"; {note}" for note in notes)
+        said = f"`{node.name}`: {self.visit(node.type)}" + "".join(f"; {note}" for note in notes)
+        return said + (f". {sentence(node.doc)}" if node.doc else "")
 
     def visit_TypeExpr(self, node) -> str:
         kind = node.kind

@@ -415,6 +415,7 @@ class FieldDecl(Part):
     type: TypeExpr
     known_from: Optional[str]
     not_before: Optional[str]
+    doc: Optional[str] = None           # what the field holds, for the data teams who fill it
 
 
 @node

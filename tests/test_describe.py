@@ -187,3 +187,13 @@ def test_a_reading_wraps_with_numbered_steps_aligned():
     lines = reading.text().splitlines()
     assert lines[0] == "Heading" and lines[1].startswith("  1. word") and lines[2].startswith("     word")
     assert all(len(line) <= 100 for line in lines)
+
+
+def test_a_field_reads_with_what_it_holds(national):
+    from pbr_rules.describe import read_declaration
+    episode = read_declaration(national.checked, "records", "episode")
+    end = next(line for line in episode.lines if line.startswith("`end`"))
+    assert end == ("`end`: a date; optional (absent is unknown); never before its start. The discharge date; "
+                   "absent while the episode is open.")
+    assert "`stage`: one of the top stage values. When in treatment" in read_declaration(
+        national.checked, "records", "top_review").plain()

@@ -189,8 +189,9 @@ class Builder:
         optional = any(isinstance(c, Token) and c.type == "OPTIONAL" for c in rest)
         type_expr = next(c for c in rest if isinstance(c, tree.TypeExpr))
         options = dict(c for c in rest if isinstance(c, tuple))
+        doc = next((clean_text(c) for c in rest if isinstance(c, Token) and c.type == "STRING"), None)
         return tree.FieldDecl(str(name), optional, type_expr, options.get("known_from"),
-                              options.get("not_before"), span=self._span(meta))
+                              options.get("not_before"), doc, span=self._span(meta))
 
     def known_from(self, meta, children):
         return ("known_from", str(children[0]))
