@@ -622,7 +622,8 @@ class Describer(Visitor):
     def visit_Instalment(self, node) -> str:
         return f"{format_percent(node.share)} on {self.visit(node.at)}"
 
-    def visit_TariffDecl(self, node) -> Reading:
+    def tariff_amount(self, node: tree.TariffDecl) -> str:
+        """What a tariff pays: "£1,200.00", "by the client's complexity: low £800.00, ...", per point."""
         if node.key is not None:
             amount = f"by {self.visit(node.key)}: " + listed(self.visit(entry) for entry in node.entries)
         else:
@@ -630,6 +631,10 @@ class Describer(Visitor):
         if node.per_point:
             amount += " for each whole percentage point beyond its target"
             amount += f", at most {format_money(node.up_to)}" if node.up_to is not None else ""
+        return amount
+
+    def visit_TariffDecl(self, node) -> Reading:
+        amount = self.tariff_amount(node)
         if node.payee is not None:
             amount += f", to {quoted(node.payee)}, once it is achieved"
         lines = []

@@ -404,6 +404,9 @@ class _Writer:
                 changes = self.fewer_examples(changes)
             for change in changes:
                 self.change(change)
+        return self.finish()
+
+    def finish(self):
         return "\n".join(self.out).strip("\n") + "\n"
 
     def fewer_examples(self, changes: list) -> list:
@@ -443,6 +446,42 @@ class _Writer:
             self.item(f"now: {detail.new}", depth + 1)
         else:
             self.item(added_or_removed(detail), depth)
+
+
+class Outline(_Writer):
+    """The diff as a list of ("title" | "heading" | "paragraph" | "item", depth, text), for a page
+    that lays it out itself (the generated documentation); ``examples=False`` leaves the examples out."""
+
+    def __init__(self, result: RulesetDiff, examples: bool = True):
+        super().__init__(result)
+        self.examples = examples
+
+    def finish(self):
+        return self.out
+
+    def entries(self) -> list:
+        self.render()
+        if self.examples:
+            return self.out
+        kept, skipping = [], False
+        for entry in self.out:
+            if entry[0] == "heading":
+                skipping = entry[2].startswith(section_title("examples") + ":")
+            if not skipping:
+                kept.append(entry)
+        return kept
+
+    def title(self, text: str) -> None:
+        self.out.append(("title", 0, text))
+
+    def heading(self, text: str) -> None:
+        self.out.append(("heading", 0, text))
+
+    def paragraph(self, text: str) -> None:
+        self.out.append(("paragraph", 0, text))
+
+    def item(self, text: str, depth: int) -> None:
+        self.out.append(("item", depth, text))
 
 
 class _Text(_Writer):

@@ -27,6 +27,8 @@ class ExampleCheck:
     expectation: tree.Expectation | None
     passed: bool
     message: str
+    expected: str = ""   # what the example expects, and what the rules gave, in the same words
+    computed: str = ""   # (the generated documentation shows them side by side)
 
     def describe(self) -> str:
         span = self.expectation.span if self.expectation else self.example.span
@@ -88,23 +90,37 @@ def run_examples(ruleset: Ruleset) -> ExampleReport:
     checks = []
     cache: dict = {}
     for example in ruleset.checked.resolved.examples:
-        try:
-            clients = load_example_clients(example, cache)
-            results = [ruleset.evaluate(client, example.as_of) for client in clients]
-        except DataError as error:
-            problems = error.errors
-            message = "the example's client is not valid data: " + "; ".join(
-                f"{e.path}: {e.message}" for e in problems)
-            checks.append(ExampleCheck(example, None, False, message))
-            continue
-        except PbrError as error:
-            checks.append(ExampleCheck(example, None, False, error.message))
-            continue
-        checks.extend(_check_example(ruleset, example, clients, results))
+        checks.extend(check_example(ruleset, example, cache).checks)
     return ExampleReport(ruleset.ref, tuple(checks))
 
 
-def _check_example(ruleset: Ruleset, example: tree.Example, clients: list, results: list) -> list:
+@attrs.frozen(slots=True)
+class ExampleRun:
+    """One example run: its clients as written, their results, and a check per expectation."""
+
+    example: tree.Example
+    clients: tuple
+    results: tuple
+    checks: tuple
+    lines: tuple = ()       # the payment lines, when the example expects any
+    measures: object = None  # the MeasureRun, when it expects measures
+
+
+def check_example(ruleset: Ruleset, example: tree.Example, cache: dict | None = None) -> ExampleRun:
+    try:
+        clients = load_example_clients(example, cache)
+        results = [ruleset.evaluate(client, example.as_of) for client in clients]
+    except DataError as error:
+        problems = error.errors
+        message = "the example's client is not valid data: " + "; ".join(
+            f"{e.path}: {e.message}" for e in problems)
+        return ExampleRun(example, (), (), (ExampleCheck(example, None, False, message),))
+    except PbrError as error:
+        return ExampleRun(example, (), (), (ExampleCheck(example, None, False, error.message),))
+    return _check_example(ruleset, example, clients, results)
+
+
+def _check_example(ruleset: Ruleset, example: tree.Example, clients: list, results: list) -> ExampleRun:
     checks, lines, measures = [], None, None
     for expectation in example.expectations:
         if isinstance(expectation, tree.PaymentExpectation):
@@ -117,7 +133,7 @@ def _check_example(ruleset: Ruleset, example: tree.Example, clients: list, resul
             checks.append(_check_measure(example, expectation, measures.result(expectation.measure)))
         else:
             checks.append(_check(example, expectation, results[0]))
-    return checks
+    return ExampleRun(example, tuple(clients), tuple(results), tuple(checks), tuple(lines or ()), measures)
 
 
 def _check_measure(example: tree.Example, expectation: tree.MeasureExpectation, actual) -> ExampleCheck:
@@ -133,9 +149,9 @@ def _check_measure(example: tree.Example, expectation: tree.MeasureExpectation, 
         want += f" with value {expectation.value}"
         got += f" with value {actual.value}"
     if ok:
-        return ExampleCheck(example, expectation, True, f"{label}: {got}")
+        return ExampleCheck(example, expectation, True, f"{label}: {got}", want, got)
     return ExampleCheck(example, expectation, False, f"{label}: expected {want}, got {got}. "
-                        + " ".join(actual.reasons))
+                        + " ".join(actual.reasons), want, got)
 
 
 def _line_words(line) -> str:
@@ -161,10 +177,12 @@ def _check_payment(example: tree.Example, expectation: tree.PaymentExpectation, 
         want = f"{format_money(expectation.amount)} paid on {expectation.date}" + (
             f" to {expectation.provider}" if expectation.provider else "")
     if matched:
-        return ExampleCheck(example, expectation, True, f"{label}: {_line_words(matched[0])}")
+        return ExampleCheck(example, expectation, True, f"{label}: {_line_words(matched[0])}", want,
+                            _line_words(matched[0]))
     got = "; ".join(_line_words(line) for line in candidates) or "no such line"
     reasons = " ".join(r for line in candidates for r in line.reasons)
-    return ExampleCheck(example, expectation, False, f"{label}: expected {want}, got {got}. {reasons}".rstrip())
+    return ExampleCheck(example, expectation, False, f"{label}: expected {want}, got {got}. {reasons}".rstrip(),
+                        want, got)
 
 
 def _describe(status: str, date, due) -> str:
@@ -185,11 +203,12 @@ def _check(example: tree.Example, expectation: tree.Expectation, result: ClientR
         units = sorted({r.unit for r in result.results if r.outcome == expectation.outcome})
         message = (f"{label}: no such result; units with results: {', '.join(units)}" if units
                    else f"{label}: no result at all (no unit of this outcome exists on {example.as_of})")
-        return ExampleCheck(example, expectation, False, message)
+        return ExampleCheck(example, expectation, False, message, "", "no result")
     if len(candidates) > 1:
         units = ", ".join(r.unit for r in candidates)
         return ExampleCheck(example, expectation, False,
-                            f"{label}: the client has several units ({units}); say which with `for UNIT`")
+                            f"{label}: the client has several units ({units}); say which with `for UNIT`",
+                            "", f"several units ({units})")
     actual = candidates[0]
     expected_date = expectation.date if expectation.status in ("achieved", "not_achieved") else None
     expected_due = expectation.date if expectation.status == "pending" else None
@@ -197,6 +216,6 @@ def _check(example: tree.Example, expectation: tree.Expectation, result: ClientR
     want = _describe(expectation.status, expectation.date, expectation.date)
     got = _describe(actual.status, actual.date, actual.due)
     if ok:
-        return ExampleCheck(example, expectation, True, f"{label}: {got}")
+        return ExampleCheck(example, expectation, True, f"{label}: {got}", want, got)
     reasons = " ".join(actual.reasons)
-    return ExampleCheck(example, expectation, False, f"{label}: expected {want}, got {got}. {reasons}")
+    return ExampleCheck(example, expectation, False, f"{label}: expected {want}, got {got}. {reasons}", want, got)

@@ -259,6 +259,17 @@ class ResolvedRuleset:
     def ref(self) -> str:
         return f"{self.name}@{self.version}"
 
+    def file_names(self) -> dict:
+        """Each file of this ruleset and its bases as ``national/1.0.0.pbr``, its place in a rulesets
+        folder (a file elsewhere keeps the path it was given)."""
+        names, resolved = {}, self
+        while resolved is not None:
+            path = Path(resolved.path)
+            in_place = (path.parent.name, path.stem) == (resolved.name, resolved.version)
+            names[resolved.path] = f"{resolved.name}/{path.name}" if in_place else resolved.path
+            resolved = resolved.base
+        return names
+
     @property
     def own_overrides(self) -> tuple:
         """The overrides this file makes (``overrides`` also holds its bases')."""

@@ -11,7 +11,7 @@ import os
 import sys
 
 from ..errors import DataError, InternalError, RulesetError, RulesetNotFound, UsageError
-from . import cohort, compare, diff, evaluate, measures, pay, rules
+from . import cohort, compare, diff, docs, evaluate, measures, pay, rules
 from .common import EXIT_BUG, EXIT_FAILED, EXIT_OK, EXIT_USAGE, print_error
 
 
@@ -63,7 +63,7 @@ def _parser() -> argparse.ArgumentParser:
 
     ruleset_help = ("a .pbr file, NAME@VERSION, or NAME (the version in force on the as-of date; "
                     "where a command has no date, the latest)")
-    for module in (rules, evaluate, pay, measures, diff, compare, cohort):
+    for module in (rules, evaluate, pay, measures, diff, compare, docs, cohort):
         module.register(command, ruleset_help)
     return parser
 

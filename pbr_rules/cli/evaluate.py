@@ -39,6 +39,9 @@ def register(command, ruleset_help: str) -> None:
     sub.add_argument("--client", required=True, metavar="ID", help="the client's id")
     sub.add_argument("--as-of", required=True, metavar="DATE", help="the evaluation date, YYYY-MM-DD")
     add_outcome_option(sub, "explain")
+    sub.add_argument("--docs-url", metavar="URL",
+                     help="where the site of `pbr docs` is published: each outcome's results then link to its rules "
+                          "there (URL/RULESET-VERSION.html#outcome-NAME)")
 
 
 CSV_COLUMNS = ["client", "ruleset", "as_of", "outcome", "unit", "status", "date", "due", "amount", "reasons"]
@@ -139,12 +142,15 @@ def _explain(args) -> int:
         print(f"Not visible on {day.isoformat()}, so the rules do not see it:")
         for hidden in unseen:
             print(f"  {hidden.words}")
-    files = _file_names(ruleset.checked.resolved)
+    files = ruleset.checked.resolved.file_names()
     for outcome, results, trace in sections:
         if outcome.name in outcomes:
             print()
             _explain_outcome(ruleset, outcome, results, trace, files)
             _explain_results(result, outcome, results)
+            if args.docs_url:
+                from ..docs.pages import outcome_url  # only here: the docs stage is not needed to explain
+                print(f"  the rules: {outcome_url(args.docs_url, ruleset.ref, outcome.name)}")
     if not args.outcome:  # --outcome asks about outcomes only
         _explain_members(ruleset, result)
     return EXIT_OK
@@ -202,18 +208,6 @@ def _explain_results(result, outcome, results) -> None:
             if line.item == outcome.name and line.unit == r.unit:
                 print(f"       payment before caps: {line.instalment or 'in full'} {line.status} {format_money(line.paid)} "
                       f"on {line.date} to {line.provider}; {' '.join(line.reasons[1:]) or line.reasons[0]}")
-
-
-def _file_names(resolved) -> dict:
-    """Each file of a ruleset and its bases as ``national/1.0.0.pbr``, its place in a rulesets folder
-    (a file elsewhere keeps the path it was given)."""
-    names = {}
-    while resolved is not None:
-        path = Path(resolved.path)
-        in_place = (path.parent.name, path.stem) == (resolved.name, resolved.version)
-        names[resolved.path] = f"{resolved.name}/{path.name}" if in_place else resolved.path
-        resolved = resolved.base
-    return names
 
 
 def _shown(value, fields: set) -> str:

@@ -1,0 +1,300 @@
+"""`pbr docs`: the generated documentation site, HTML and Markdown.
+
+Golden pages of a small ruleset that has every kind of declaration; a link check over the whole
+shipped site in both formats; every outcome, record, the parameters and the examples within two
+clicks of the index; untrusted texts shown, never run; worked examples computed when the site is
+built (a failing one fails `pbr docs`); the shipped Markdown in docs/rules/ kept fresh; and the
+national page opened in a real browser."""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from conftest import assert_golden
+from pbr_rules.cli import main
+from pbr_rules.declarations import TABLES
+from pbr_rules.docs.pages import TABLE_SECTIONS, anchor, outcome_url, page_stem
+from pbr_rules.docs.site import build_site, collect, inline_html, inline_md, render_site
+
+HERE = Path(__file__).parent
+SMALL = HERE / "docs" / "rulesets"
+GOLDEN = HERE / "docs" / "golden"
+REPOSITORY = HERE.parent
+SHIPPED_DOCS = REPOSITORY / "docs" / "rules"
+
+
+@pytest.fixture(scope="module")
+def small_site():
+    return build_site(collect(["small"], [SMALL]))
+
+
+@pytest.fixture(scope="module")
+def shipped_site():
+    return build_site(collect([], every=True))
+
+
+@pytest.fixture(scope="module")
+def shipped_html(shipped_site):
+    return render_site(shipped_site, "html")
+
+
+@pytest.fixture(scope="module")
+def shipped_md(shipped_site):
+    return render_site(shipped_site, "md")
+
+
+# ---- rendering ----------------------------------------------------------------------------------
+def test_text_of_the_rules_is_escaped_and_names_become_linked_code():
+    links = {"representation_window": "parameter-representation_window"}
+    shown = inline_html("<b>x</b> & `representation_window` and `w`", links)
+    assert shown == ('&lt;b&gt;x&lt;/b&gt; &amp; <a href="#parameter-representation_window"><code>representation_window'
+                     '</code></a> and <code>w</code>')
+    assert inline_md("a *b* [c](d) <i> | `representation_window`", links) == (
+        r"a \*b\* \[c\](d) \<i\> \| [`representation_window`](#parameter-representation_window)")
+    assert inline_md("two\nlines") == "two lines"
+
+
+def test_the_small_ruleset_pages_are_golden(small_site):
+    for fmt in ("html", "md"):
+        files = render_site(small_site, fmt)
+        for name, text in files.items():
+            if name.endswith((".source.html", ".css")):
+                continue  # Pygments' own markup and CSS: checked by the link check and the browser instead
+            assert_golden(GOLDEN / name, text)
+
+
+def test_every_table_of_declarations_has_a_place_on_the_page(small_site):
+    from pbr_rules.evaluate import load
+    assert set(TABLE_SECTIONS) == set(TABLES)
+    html = render_site(small_site, "html")["small-1.0.0.html"]
+    tables = load("small@1.0.0", [SMALL]).checked.resolved.tables
+    missing = []
+    for table in TABLES:
+        assert tables[table], f"the small ruleset should have a declaration of every kind: none in {table}"
+        for number, name in enumerate(tables[table], 1):
+            wanted = f"example-{number}" if table == "examples" else anchor(table, name)
+            if f'id="{wanted}"' not in html:
+                missing.append(wanted)
+    assert missing == []
+
+
+def test_untrusted_texts_are_shown_never_run(small_site):
+    html = render_site(small_site, "html")
+    page = html["small-1.0.0.html"]
+    assert "<script>" not in "".join(html.values()) and "<b>assessed" not in page
+    assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; is shown, never run" in page
+    markdown = render_site(small_site, "md")["small-1.0.0.md"]
+    assert r"\<script\>alert('x')\</script\> is shown" in markdown and r"\[a link\](http://example.org)" in markdown
+
+
+def test_the_same_rulesets_give_the_same_bytes(small_site):
+    again = build_site(collect(["small"], [SMALL]))
+    assert render_site(small_site, "html") == render_site(again, "html")
+    assert str(REPOSITORY) not in "".join(render_site(small_site, "md").values())
+
+
+# ---- worked examples ----------------------------------------------------------------------------
+def test_a_worked_example_shows_records_windows_and_results_computed_beside_expected(shipped_site):
+    national = next(page for page in shipped_site.pages if page.ref == "national@1.0.0")
+    first = national.examples[0]
+    assert first.title == "Successful discharge, no re-presentation for 12 months"
+    assert [(w.outcome, w.unit, w.start, w.end) for w in first.windows] == [
+        ("sustained_recovery", "E1", "2012-12-01", "2013-11-30")]
+    episodes = next(table for table in first.tables if table.list_name == "episodes")
+    assert episodes.columns[:3] == ("id", "start", "end") and episodes.rows[0][0][0] == "E1"
+    assert [(c.expected, c.computed, c.passed) for c in first.checks] == [
+        ("achieved on 2012-11-30", "achieved on 2012-11-30", True),
+        ("achieved on 2013-11-30", "achieved on 2013-11-30", True)]
+
+
+def test_a_restarted_window_says_after_what(small_site):
+    second = small_site.pages[0].examples[1]
+    assert second.windows[0].restarts == ("the offence of 2012-12-01",)
+
+
+def test_a_failing_example_fails_pbr_docs_and_writes_nothing(tmp_path, capsys):
+    folder = tmp_path / "rulesets" / "small"
+    folder.mkdir(parents=True)
+    text = (SMALL / "small" / "1.0.0.pbr").read_text().replace("pending until 2013-07-01", "pending until 2013-07-02")
+    (folder / "1.0.0.pbr").write_text(text)
+    out = tmp_path / "site"
+    assert main(["docs", "small", "--rulesets", str(tmp_path / "rulesets"), "--out", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert "expected pending until 2013-07-02, got pending until 2013-07-01" in err
+    assert "no documentation written" in err and not out.exists()
+
+
+# ---- the site -----------------------------------------------------------------------------------
+def test_pbr_docs_writes_the_named_rulesets_and_their_bases(tmp_path, capsys):
+    out = tmp_path / "site"
+    assert main(["docs", "wigan", "--out", str(out)]) == 0
+    assert sorted(path.name for path in out.iterdir()) == [
+        "index.html", "national-1.0.0.html", "national-1.0.0.source.html", "style.css", "wigan-1.0.0.html",
+        "wigan-1.0.0.source.html", "wigan-1.1.0.html", "wigan-1.1.0.source.html"]
+    index = (out / "index.html").read_text()
+    assert re.search(r"national@1.0.0</a> &rarr; <a[^>]*>wigan@1.0.0</a> &rarr; <a[^>]*>wigan@1.1.0", index)
+    assert main(["docs", "--out", str(out)]) == 2
+
+
+def test_a_page_says_how_it_differs_from_its_base_with_old_and_new_values_and_the_reason(shipped_site):
+    wigan = next(page for page in shipped_site.pages if page.ref == "wigan@1.0.0")
+    said = [text for _, _, text in wigan.differences]
+    assert "`representation_window` changes from 12 months to 6 months." in said
+    assert any(text.startswith("The reason given by wigan@1.0.0: \"Wigan will be measuring") for text in said)
+    window = next(row for row in wigan.parameters if row.name == "representation_window")
+    assert (window.base_value, window.declared_by) == ("12 months", "wigan@1.0.0") and window.reason
+
+
+class _Links(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.ids, self.hrefs = set(), []
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if "id" in attrs:
+            self.ids.add(attrs["id"])
+        if tag == "a" and attrs.get("href"):
+            self.hrefs.append(attrs["href"])
+        if tag == "link" and attrs.get("href"):
+            self.hrefs.append(attrs["href"])
+
+
+def _html_links(files: dict) -> dict:
+    parsed = {}
+    for name, text in files.items():
+        if name.endswith(".html"):
+            parser = _Links()
+            parser.feed(text)
+            parsed[name] = parser
+    return parsed
+
+
+def _broken(files: dict, parsed: dict) -> list:
+    broken = []
+    for name, links in parsed.items():
+        for href in links.hrefs:
+            if re.match(r"[a-z]+:", href):
+                continue
+            target, _, fragment = href.partition("#")
+            target = target or name
+            if target not in files:
+                broken.append(f"{name}: {href} (no such file)")
+            elif fragment and fragment not in parsed.get(target, _Links()).ids | _md_ids(files, target):
+                broken.append(f"{name}: {href} (no such anchor)")
+    return broken
+
+
+def _md_ids(files: dict, name: str) -> set:
+    return set(re.findall(r'<a id="([^"]+)"></a>', files.get(name, "")))
+
+
+def test_every_internal_link_and_anchor_resolves_in_html(shipped_html):
+    assert _broken(shipped_html, _html_links(shipped_html)) == []
+    bad = dict(shipped_html, **{"index.html": shipped_html["index.html"] + '<a href="national-1.0.0.html#nope">x</a>'})
+    assert _broken(bad, _html_links(bad)) == ["index.html: national-1.0.0.html#nope (no such anchor)"]
+
+
+def test_every_internal_link_and_anchor_resolves_in_markdown(shipped_md):
+    broken = []
+    for name, text in shipped_md.items():
+        for href in re.findall(r"\]\(([^)\s]+)\)", text):
+            target, _, fragment = href.partition("#")
+            target = target or name
+            if target not in shipped_md:
+                broken.append(f"{name}: {href} (no such file)")
+            elif fragment and fragment not in _md_ids(shipped_md, target):
+                broken.append(f"{name}: {href} (no such anchor)")
+    assert broken == []
+
+
+def test_any_outcome_record_the_parameters_and_examples_are_two_clicks_from_the_index(shipped_html, shipped_site):
+    parsed = _html_links(shipped_html)
+    reached, frontier = set(), {"index.html"}
+    for _ in range(2):
+        step = set()
+        for name in frontier:
+            for href in parsed[name].hrefs:
+                target, _, fragment = href.partition("#")
+                step.add((target or name, fragment))
+        reached |= step
+        frontier = {target for target, _ in step if target.endswith(".html")}
+    for page in shipped_site.pages:
+        wanted = [o.anchor for o in page.outcomes] + [r.anchor for r in page.records] + ["parameters", "examples"]
+        missing = [a for a in wanted if (f"{page.stem}.html", a) not in reached]
+        assert missing == [], page.ref
+
+
+def test_explain_links_each_outcome_to_its_rules(tmp_path, capsys):
+    assert outcome_url("https://x.org/rules/", "wigan@1.1.0", "planned_exit") == \
+        "https://x.org/rules/wigan-1.1.0.html#outcome-planned_exit"
+    assert page_stem("wigan@1.1.0") == "wigan-1.1.0"
+    data = REPOSITORY / "rulesets" / "national" / "examples" / "clients.jsonl"
+    assert main(["explain", "national", "--data", str(data), "--client", "S1", "--as-of", "2013-12-31",
+                 "--docs-url", "https://x.org/rules"]) == 0
+    out = capsys.readouterr().out
+    assert "  the rules: https://x.org/rules/national-1.0.0.html#outcome-sustained_recovery" in out
+
+
+def test_the_shipped_markdown_in_docs_rules_is_fresh(shipped_md):
+    """docs/rules/ is `pbr docs --all --format md --out docs/rules`; regenerate it when this fails."""
+    shipped = {path.name: path.read_text(encoding="utf-8") for path in SHIPPED_DOCS.glob("*.md")}
+    stale = sorted(name for name in shipped_md.keys() | shipped.keys() if shipped_md.get(name) != shipped.get(name))
+    assert stale == [], "docs/rules is stale: run `pbr docs --all --format md --out docs/rules`"
+
+
+# ---- in a real browser --------------------------------------------------------------------------
+def test_the_national_page_renders_in_a_real_browser_with_no_console_errors(tmp_path, shipped_html):
+    from browser import Chromium, require_chromium
+    require_chromium()
+    for name, text in shipped_html.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    with Chromium() as browser:
+        report = browser.open(tmp_path / "national-1.0.0.html", screenshot=tmp_path / "national.png")
+        assert report.problems == [] and not report.layout.overflows_horizontally
+        assert report.title == "National drug and alcohol recovery outcomes (national 1.0.0)"
+        assert "Abstinence at two TOP reviews" in report.text and "outcome-sustained_recovery" in report.ids
+        assert (tmp_path / "national.png").read_bytes()[:4] == b"\x89PNG"
+        hidden = "getComputedStyle(document.querySelector('nav.contents')).display"
+        assert browser.open(tmp_path / "national-1.0.0.html", evaluate={"nav": hidden}).values["nav"] != "none"
+        printed = browser.open(tmp_path / "national-1.0.0.html", media="print", evaluate={"nav": hidden})
+        assert "Skip to the content" not in printed.text and printed.values["nav"] == "none"
+        assert "Abstinence at two TOP reviews" in printed.text
+        # the line numbers and the code are two columns: line 500's number must sit level with its code
+        level = ("Math.abs(document.querySelector('a[href=\"#L-500\"]').getBoundingClientRect().top"
+                 " - document.getElementById('L-500').nextElementSibling.getBoundingClientRect().top)")
+        source = browser.open(tmp_path / "national-1.0.0.source.html", evaluate={"drift": level})
+        assert source.problems == [] and source.values["drift"] < 3
+
+
+# ---- style --------------------------------------------------------------------------------------
+def _luminance(colour: str) -> float:
+    colour = colour.lstrip("#")
+    if len(colour) == 3:
+        colour = "".join(c * 2 for c in colour)
+    channels = [int(colour[i:i + 2], 16) / 255 for i in (0, 2, 4)]
+    linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def contrast(a: str, b: str) -> float:
+    light, dark = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+def test_every_text_colour_has_aa_contrast_on_every_background(small_site):
+    css = render_site(small_site, "html")["style.css"]
+    variables = dict(re.findall(r"--([a-z-]+):\s*(#[0-9a-fA-F]{3,6})", css))
+    resolved = re.sub(r"var\(--([a-z-]+)\)", lambda m: variables[m.group(1)], css)
+    texts = set(re.findall(r"(?<![-\w])color:\s*(#[0-9a-fA-F]{3,6})", resolved))
+    backgrounds = set(re.findall(r"background(?:-color)?:\s*(#[0-9a-fA-F]{3,6})", resolved)) | {"#ffffff"}
+    backgrounds -= {"#fff3b0"}  # the highlight of a linked line: a marker behind text, checked below on its own
+    assert len(texts) >= 10 and len(backgrounds) >= 3
+    weak = sorted(f"{t} on {b}: {contrast(t, b):.2f}" for t in texts for b in backgrounds if contrast(t, b) < 4.5)
+    assert weak == []
+    assert min(contrast(t, "#fff3b0") for t in texts) >= 4.5
+    assert contrast("#777777", "#ffffff") < 4.5  # the measure can fail: a light grey does
