@@ -83,6 +83,7 @@ class Code(enum.Enum):
     # examples
     EXAMPLE_FILE_MISSING = ("PBR601", "example-file-missing")
     EXAMPLE_CLIENT_INVALID = ("PBR602", "example-client-invalid")
+    EXAMPLE_FILE_OUTSIDE = ("PBR603", "example-file-outside")
     # payments
     BAD_TARIFF = ("PBR701", "bad-tariff")
     BAD_SHARES = ("PBR702", "bad-shares")

@@ -18,6 +18,7 @@ from . import tree
 from .tree import Status
 from .errors import DataError, PbrError
 from .evaluate import ClientResult, Ruleset
+from .resources import example_file
 from .values import format_money
 
 
@@ -67,23 +68,33 @@ def load_example_clients(example: tree.Example, cache: dict | None = None) -> li
 
 
 def _clients_of(example: tree.Example, cache: dict | None) -> dict:
-    path = Path(example.span.file).parent / example.client_file
+    path = example_file(example.span.file, example.client_file)
+    if path is None:  # the checker refuses it too (PBR603): never read a file outside the ruleset's folder
+        raise PbrError(f"example client file `{example.client_file}` is outside the ruleset's folder",
+                       span=example.span)
     cache = cache if cache is not None else {}
     if path not in cache:
-        cache[path] = _read_clients(path)
+        cache[path] = _read_clients(path, example)
     return cache[path]
 
 
-def _read_clients(path: Path) -> dict:
-    text = path.read_text(encoding="utf-8")
-    stripped = text.lstrip()
-    if stripped.startswith("["):
-        records = json.loads(text, parse_float=Decimal)
-    elif path.suffix == ".json":
-        records = [json.loads(text, parse_float=Decimal)]
-    else:
-        records = [json.loads(line, parse_float=Decimal) for line in text.splitlines() if line.strip()]
-    return {r.get("id"): r for r in records if isinstance(r, dict)}
+def _read_clients(path: Path, example: tree.Example) -> dict:
+    """The clients of an example file by id; a file that cannot be read as clients is the example's
+    mistake, said without echoing what the file holds."""
+    try:
+        text = path.read_text(encoding="utf-8")
+        stripped = text.lstrip()
+        if stripped.startswith("["):
+            records = json.loads(text, parse_float=Decimal)
+        elif path.suffix == ".json":
+            records = [json.loads(text, parse_float=Decimal)]
+        else:
+            records = [json.loads(line, parse_float=Decimal) for line in text.splitlines() if line.strip()]
+    except (OSError, UnicodeDecodeError, ValueError) as error:
+        reason = "is not UTF-8 text" if isinstance(error, UnicodeDecodeError) else (
+            "cannot be read" if isinstance(error, OSError) else "is not JSON or JSON Lines")
+        raise PbrError(f"example client file `{example.client_file}` {reason}", span=example.span) from None
+    return {r.get("id"): r for r in records if isinstance(r, dict)} if isinstance(records, list) else {}
 
 
 def run_examples(ruleset: Ruleset) -> ExampleReport:
@@ -143,7 +154,7 @@ def _check_measure(example: tree.Example, expectation: tree.MeasureExpectation, 
     due_ok = expectation.status != "pending" or expectation.date is None or actual.due == expectation.date
     ok = (actual.status == expectation.status and actual.date == expected_date and due_ok
           and (expectation.value is None or actual.value == expectation.value))
-    want = _describe(expectation.status, expectation.date, expectation.date)
+    want = _expected(expectation.status, expectation.date)
     got = _describe(actual.status, actual.date, actual.due)
     if expectation.value is not None:
         want += f" with value {expectation.value}"
@@ -185,6 +196,11 @@ def _check_payment(example: tree.Example, expectation: tree.PaymentExpectation, 
                         want, got)
 
 
+def _expected(status: str, date) -> str:
+    """What an expectation asks, in the words of ``_describe``: `pending` without `until` asks no due date."""
+    return "pending" if status == "pending" and date is None else _describe(status, date, date)
+
+
 def _describe(status: str, date, due) -> str:
     words = Status(status).words
     if status in ("achieved", "not_achieved"):
@@ -213,7 +229,7 @@ def _check(example: tree.Example, expectation: tree.Expectation, result: ClientR
     expected_date = expectation.date if expectation.status in ("achieved", "not_achieved") else None
     expected_due = expectation.date if expectation.status == "pending" else None
     ok = (actual.status == expectation.status and actual.date == expected_date and actual.due == expected_due)
-    want = _describe(expectation.status, expectation.date, expectation.date)
+    want = _expected(expectation.status, expectation.date)
     got = _describe(actual.status, actual.date, actual.due)
     if ok:
         return ExampleCheck(example, expectation, True, f"{label}: {got}", want, got)

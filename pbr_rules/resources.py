@@ -27,5 +27,13 @@ def grammar_text() -> str:
     return grammar_path().read_text(encoding="utf-8")
 
 
+def example_file(ruleset_file: str, client_file: str) -> Path | None:
+    """Where an example's client file is: inside the ruleset's own folder (symbolic links followed),
+    else None. A ruleset is untrusted: its examples must not read, or reveal, files elsewhere."""
+    folder = Path(ruleset_file).resolve().parent
+    path = (folder / client_file).resolve()
+    return path if path.is_relative_to(folder) else None
+
+
 def shipped_rulesets_dir() -> Path:
     return _data_dir("rulesets")

@@ -19,6 +19,7 @@ from .. import tree
 from ..data import ClientReader
 from ..declarations import TABLES
 from ..errors import Code, Problems, raise_all
+from ..resources import example_file
 from ..resolve import ResolvedRuleset, attach_source_lines
 from ..words import did_you_mean
 from ..schema import Schema
@@ -411,10 +412,15 @@ class Checker(Visitor):
 
     def visit_Example(self, example: tree.Example) -> None:
         if example.client_file is not None:
-            path = Path(example.span.file).parent / example.client_file
-            if not path.is_file():
+            path = example_file(example.span.file, example.client_file)
+            if path is None:  # checked first: whether a file exists elsewhere is not the ruleset's to learn
+                self.error(Code.EXAMPLE_FILE_OUTSIDE, f"example client file `{example.client_file}` is outside the "
+                           "ruleset's folder", example.span, "keep example files in the ruleset's folder, e.g. "
+                           "`examples/clients.jsonl` beside it")
+            elif not path.is_file():
                 self.error(Code.EXAMPLE_FILE_MISSING, f"example client file `{example.client_file}` not found next "
-                           "to the ruleset", example.span, f"looked for {path}")
+                           "to the ruleset", example.span,
+                           f"looked for {Path(example.span.file).parent / example.client_file}")
         for expectation in example.expectations:
             if isinstance(expectation, tree.PaymentExpectation):
                 self.check_payment_expectation(expectation)
