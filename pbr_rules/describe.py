@@ -422,7 +422,7 @@ class Describer(Visitor):
         else:
             end = f"up to and including {self.visit(node.until)}"
         restart = f" {self.visit(node.restart)}" if node.restart is not None else ""
-        return (f"The window {node.name} runs {start} {end}.{restart} Whether something happens within "
+        return (f"The window {node.name} runs {start} {end}.{restart} That nothing happens within "
                 f"{node.name} is known only once {node.name} has ended.")
 
     def visit_Restart(self, node) -> str:
@@ -570,6 +570,9 @@ class Describer(Visitor):
             lines.append(sentence(f"the baseline is {self.visit(node.baseline)}"))
         if node.target is not None:
             lines.append(self.visit(node.target))
+            spec = self.checked.measures.get(node.name)
+            if node.target.relative is not None and spec is not None and spec.target is not None:
+                lines.append(f"With the baseline above, that is {node.target.bound} {format_number(spec.target)}.")
         lines.append("It is pending until the cohort period has ended and every member's period has closed, "
                      "then achieved or not achieved on the day the last period closed, and it does not change "
                      "after that; with no member it is not applicable.")
@@ -589,7 +592,11 @@ class Describer(Visitor):
         value = self.visit(node.value)
         if node.relative is None:
             return f"It is achieved when the measure is {node.bound} {value}."
-        return f"It is achieved when the measure is {node.bound} {value} {node.relative} the baseline."
+        # `at most 25% below baseline` is met by a value 25% or more below it (the checker refuses the
+        # other pairings): said the way a reader counts the stretch
+        moved = "reduced" if node.relative is tree.Relative.BELOW else "increased"
+        return (f"It is achieved when the measure is at least {value} {node.relative} the baseline: "
+                f"{node.bound} the baseline {moved} by {value}.")
 
     def visit_MeasureExpectation(self, node) -> str:
         date = ""

@@ -31,7 +31,7 @@ VERSION_RE = re.compile(r"^\d+\.\d+\.\d+$")
 NAME_REF_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(@\d+\.\d+\.\d+)?$")  # name or name@version
 
 
-def _version_key(version: str):
+def version_key(version: str):
     return tuple(int(part) for part in version.split("."))
 
 
@@ -132,7 +132,7 @@ class RulesetLibrary:
             for path in (folder / name).glob("*.pbr"):
                 if VERSION_RE.match(path.stem):
                     found.add(path.stem)
-        return sorted(found, key=_version_key)
+        return sorted(found, key=version_key)
 
     def names(self) -> list[str]:
         return sorted({p.parent.name for f in self.folders for p in f.glob("*/*.pbr")})

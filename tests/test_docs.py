@@ -14,8 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import assert_golden
+from conftest import assert_golden, codes_of
 from pbr_rules.cli import main
+from pbr_rules.errors import PbrError
 from pbr_rules.declarations import TABLES
 from pbr_rules.docs.pages import TABLE_SECTIONS, anchor, outcome_url, page_stem
 from pbr_rules.docs.site import build_site, collect, inline_html, inline_md, render_site
@@ -58,6 +59,16 @@ def test_text_of_the_rules_is_escaped_and_names_become_linked_code():
     assert inline_md("two\nlines") == "two lines"
 
 
+def test_templates_refuse_a_missing_value_and_escape_html():
+    import jinja2
+    from pbr_rules.docs.site import _environment
+    environment = _environment()
+    with pytest.raises(jinja2.UndefinedError):
+        environment.get_template("ruleset.html.j2").render(site=None, suffix=".html")
+    assert environment.from_string("{{ text }}").render(text="<b>") == "&lt;b&gt;"
+    assert environment.get_template("ruleset.md.j2").environment.autoescape("ruleset.md.j2") is False
+
+
 def test_the_small_ruleset_pages_are_golden(small_site):
     for fmt in ("html", "md"):
         files = render_site(small_site, fmt)
@@ -82,19 +93,91 @@ def test_every_table_of_declarations_has_a_place_on_the_page(small_site):
     assert missing == []
 
 
+HOSTILE_TAGS = {"script", "img", "iframe", "svg", "b"}
+
+
+class _Tags(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.tags, self.handlers = set(), []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.add(tag)
+        self.handlers += [name for name, _ in attrs if name.startswith("on")]
+
+
+def _unescaped(text: str, character: str) -> int:
+    return len(re.findall(r"(?<!\\)" + re.escape(character), text))
+
+
 def test_untrusted_texts_are_shown_never_run(small_site):
     html = render_site(small_site, "html")
     page = html["small-1.0.0.html"]
-    assert "<script>" not in "".join(html.values()) and "<b>assessed" not in page
     assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; is shown, never run" in page
     markdown = render_site(small_site, "md")["small-1.0.0.md"]
     assert r"\<script\>alert('x')\</script\> is shown" in markdown and r"\[a link\](http://example.org)" in markdown
 
 
-def test_the_same_rulesets_give_the_same_bytes(small_site):
-    again = build_site(collect(["small"], [SMALL]))
-    assert render_site(small_site, "html") == render_site(again, "html")
-    assert str(REPOSITORY) not in "".join(render_site(small_site, "md").values())
+def test_a_hostile_ruleset_makes_no_markup_in_either_format():
+    """Every text of tests/docs/rulesets/hostile tries to make HTML or Markdown (unclosed code spans,
+    pipes in table cells, list markers, comments): none of it may become markup."""
+    site = build_site(collect(["hostile"], [SMALL]))
+    for name, text in render_site(site, "html").items():
+        if name.endswith(".html"):
+            tags = _Tags()
+            tags.feed(text)
+            assert tags.tags & HOSTILE_TAGS == set() and tags.handlers == [], name
+    for name, text in render_site(site, "md").items():
+        if name.endswith(".source.md"):  # the source is in a fence longer than any run of backticks in it
+            fence = text.split("\n")[[line.endswith("pbr") for line in text.split("\n")].index(True)][:-3]
+            assert len(fence) >= 3 and all(len(run) < len(fence) for run in re.findall("`+", text.split(fence)[1]))
+            continue
+        ours = re.sub(r'<a id="[A-Za-z0-9_-]+"></a>', "", text)
+        assert _unescaped(ours, "<") == 0, name
+        code_spans = re.sub(r"`[^`<>|\\\n]+`", "", ours)  # code without markup in it: the templates' own
+        assert _unescaped(code_spans, "`") == 0, name
+        for table in re.findall(r"(?m)^(\|.*\|\n\|[-|]+\|\n(?:\|.*\|\n)*)", ours):
+            rows = table.strip().split("\n")
+            assert len({_unescaped(row, "|") for row in rows}) == 1, rows
+        assert not re.search(r"(?m)^(- a list item|1\. an ordered)", ours)
+
+
+def test_an_example_cannot_read_or_publish_a_file_outside_its_ruleset_folder(tmp_path, rulesets):
+    from pbr_rules.errors import Code
+    secret = tmp_path / "secret.jsonl"
+    secret.write_text('{"id": "S1", "note": "SECRET"}\n')
+    folder = rulesets.root / "leak"
+    folder.mkdir(parents=True)
+    (folder / "linked.jsonl").symlink_to(secret)
+    for client_file in ("../../secret.jsonl", str(secret), "linked.jsonl"):
+        rulesets.write("leak", "1.0.0", f"""
+            ruleset leak version 1.0.0
+            extends national 1.0.0
+            example "x"
+              client "S1" from "{client_file}" as of 2013-01-01
+              expect planned_exit pending
+            """)
+        with pytest.raises(PbrError) as caught:
+            rulesets.load("leak@1.0.0")
+        assert codes_of(caught.value) == [Code.EXAMPLE_FILE_OUTSIDE] and "SECRET" not in str(caught.value)
+
+
+def test_the_same_rulesets_give_the_same_bytes_whatever_the_hash_seed_or_folder(tmp_path):
+    """Two processes with different hash seeds, one with the ruleset given by its path from elsewhere:
+    the same bytes, and no path of the machine in them."""
+    import os
+    import subprocess
+    import sys
+    outputs = []
+    for seed, ref in (("1", "small"), ("2", str(SMALL / "small" / "1.0.0.pbr"))):
+        out = tmp_path / f"site{seed}"
+        command = [sys.executable, "-m", "pbr_rules.cli", "docs", ref, "--rulesets", str(SMALL), "--out", str(out),
+                   "--format", "md"]
+        subprocess.run(command, check=True, capture_output=True, cwd=tmp_path,
+                       env=dict(os.environ, PYTHONHASHSEED=seed))
+        outputs.append({path.name: path.read_bytes() for path in out.iterdir()})
+    assert outputs[0] == outputs[1]
+    assert not any(str(REPOSITORY).encode() in text or str(tmp_path).encode() in text for text in outputs[0].values())
 
 
 # ---- worked examples ----------------------------------------------------------------------------
@@ -111,9 +194,12 @@ def test_a_worked_example_shows_records_windows_and_results_computed_beside_expe
         ("achieved on 2013-11-30", "achieved on 2013-11-30", True)]
 
 
-def test_a_restarted_window_says_after_what(small_site):
+def test_a_restarted_window_says_after_what_and_a_lagged_record_when_it_is_known(small_site):
     second = small_site.pages[0].examples[1]
     assert second.windows[0].restarts == ("the offence of 2012-12-01",)
+    offences = next(table for table in second.tables if table.list_name == "offences")
+    assert [note for _, note in offences.rows] == [
+        "", "an offence is dated 2013-02-15, which with the offence lag of 1 month is after the as-of date: not counted"]
 
 
 def test_a_failing_example_fails_pbr_docs_and_writes_nothing(tmp_path, capsys):
@@ -145,8 +231,45 @@ def test_a_page_says_how_it_differs_from_its_base_with_old_and_new_values_and_th
     said = [text for _, _, text in wigan.differences]
     assert "`representation_window` changes from 12 months to 6 months." in said
     assert any(text.startswith("The reason given by wigan@1.0.0: \"Wigan will be measuring") for text in said)
-    window = next(row for row in wigan.parameters if row.name == "representation_window")
-    assert (window.base_value, window.declared_by) == ("12 months", "wigan@1.0.0") and window.reason
+    for ref in ("wigan@1.0.0", "wigan@1.1.0"):  # two levels down, the value it replaced is still national's
+        page = next(page for page in shipped_site.pages if page.ref == ref)
+        window = next(row for row in page.parameters if row.name == "representation_window")
+        assert (window.base_value, window.declared_by) == ("12 months", "wigan@1.0.0") and window.reason
+        sustained = next(o for o in page.outcomes if o.name == "sustained_recovery")
+        assert "`representation_window` (was 12 months, now 6 months, set by wigan@1.0.0)" in sustained.changed_since
+    assert wigan.effective_until == "31 March 2013; wigan 1.1.0 from the next day"
+
+
+def test_a_cohort_example_shows_each_member(shipped_site):
+    bracknell = next(page for page in shipped_site.pages if page.ref == "bracknell@1.0.0")
+    cohort = bracknell.examples[0]
+    assert cohort.tables == () and cohort.windows == ()
+    assert [(m[1], m[3], m[5]) for m in cohort.members] == [("B1", "2012-05-10", "1"), ("B4", "2012-04-01", "0")]
+    assert [(c.expected, c.computed) for c in cohort.checks] == [
+        ("pending", "pending until 2014-03-31"), ("pending until 2014-03-31", "pending until 2014-03-31")]
+
+
+def test_two_files_of_one_ruleset_are_refused_not_merged(tmp_path):
+    import shutil
+    shutil.copytree(REPOSITORY / "rulesets" / "national", tmp_path / "national")
+    copy = tmp_path / "national" / "1.0.0.pbr"
+    copy.write_text(copy.read_text().replace("representation_window = 12 months", "representation_window = 9 months"))
+    with pytest.raises(Exception, match="two different files are national@1.0.0"):
+        collect([str(copy), "wigan@1.0.0"])
+
+
+def test_pbr_docs_reports_a_bad_out_folder_and_removes_only_its_own_stale_pages(tmp_path, capsys):
+    afile = tmp_path / "afile"
+    afile.write_text("x")
+    assert main(["docs", "national", "--out", str(afile)]) == 2
+    assert "cannot write the site" in capsys.readouterr().err
+    out = tmp_path / "site"
+    assert main(["docs", "wigan@1.0.0", "--out", str(out)]) == 0
+    (out / "notes.html").write_text("mine")
+    assert main(["docs", "national", "--out", str(out)]) == 0
+    assert sorted(path.name for path in out.iterdir()) == [
+        "index.html", "national-1.0.0.html", "national-1.0.0.source.html", "notes.html", "style.css"]
+    assert "removed 2 pages an earlier run wrote there" in capsys.readouterr().err
 
 
 class _Links(HTMLParser):
@@ -259,16 +382,23 @@ def test_the_national_page_renders_in_a_real_browser_with_no_console_errors(tmp_
         assert report.title == "National drug and alcohol recovery outcomes (national 1.0.0)"
         assert "Abstinence at two TOP reviews" in report.text and "outcome-sustained_recovery" in report.ids
         assert (tmp_path / "national.png").read_bytes()[:4] == b"\x89PNG"
+        for page in ("national-1.0.0.html", "bracknell-1.0.0.html", "index.html"):  # a phone's width
+            narrow = browser.open(tmp_path / page, width=400, height=900)
+            assert not narrow.layout.overflows_horizontally, (page, narrow.layout.wide_elements)
         hidden = "getComputedStyle(document.querySelector('nav.contents')).display"
         assert browser.open(tmp_path / "national-1.0.0.html", evaluate={"nav": hidden}).values["nav"] != "none"
         printed = browser.open(tmp_path / "national-1.0.0.html", media="print", evaluate={"nav": hidden})
         assert "Skip to the content" not in printed.text and printed.values["nav"] == "none"
         assert "Abstinence at two TOP reviews" in printed.text
-        # the line numbers and the code are two columns: line 500's number must sit level with its code
-        level = ("Math.abs(document.querySelector('a[href=\"#L-500\"]').getBoundingClientRect().top"
-                 " - document.getElementById('L-500').nextElementSibling.getBoundingClientRect().top)")
-        source = browser.open(tmp_path / "national-1.0.0.source.html", evaluate={"drift": level})
-        assert source.problems == [] and source.values["drift"] < 3
+        # line 500's number sits level with its code, on screen and in print (where long lines wrap)
+        number = "document.querySelector('#L-500 a[href=\"#L-500\"]')"
+        level = f"Math.abs({number}.getBoundingClientRect().top - {number}.nextElementSibling.getBoundingClientRect().top)"
+        wide = "document.documentElement.scrollWidth <= window.innerWidth"
+        for media in (None, "print"):
+            source = browser.open(tmp_path / "national-1.0.0.source.html", media=media,
+                                  evaluate={"drift": level, "fits": wide})
+            assert source.problems == [] and source.values["drift"] < 3
+        assert source.values["fits"], "printed source must wrap, not run off the page"
 
 
 # ---- style --------------------------------------------------------------------------------------

@@ -26,7 +26,7 @@ def _docs(args) -> int:
     from ..docs.site import build_site, collect, render_site, write_site
     if not args.rulesets_named and not args.all:
         raise UsageError("name the rulesets to document, or give --all", hint="pbr docs national wigan --out site")
-    site = build_site(collect(args.rulesets_named, args.rulesets, every=args.all))
+    site = build_site(collect(args.rulesets_named, args.rulesets, every=args.all), args.rulesets)
     failures = site.failures
     if failures:
         for failure in failures:
@@ -34,8 +34,16 @@ def _docs(args) -> int:
         print(f"pbr: {len(failures)} example expectation(s) fail: no documentation written (fix the rules or the "
               "examples; `pbr test` runs them)", file=sys.stderr)
         return EXIT_FAILED
-    written = write_site(render_site(site, args.format), Path(args.out))
+    out = Path(args.out)
+    try:
+        written, removed = write_site(render_site(site, args.format), out)
+    except OSError as error:
+        raise UsageError(f"cannot write the site to {args.out}: {error.strerror or error}",
+                         hint="--out names a folder (made if missing)") from None
     refs = ", ".join(page.ref for page in site.pages)
-    print(f"pbr: wrote {len(written)} files to {args.out} ({refs}); start at {Path(args.out) / ('index.' + args.format)}",
+    if removed:
+        print(f"pbr: removed {len(removed)} pages an earlier run wrote there: "
+              + ", ".join(path.name for path in removed), file=sys.stderr)
+    print(f"pbr: wrote {len(written)} files to {args.out} ({refs}); start at {out / ('index.' + args.format)}",
           file=sys.stderr)
     return EXIT_OK

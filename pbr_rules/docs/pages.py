@@ -19,6 +19,7 @@ from typing import Optional
 import attrs
 
 from ..check import CheckedRuleset
+from ..tree import Scalar
 from ..describe import Describer, date_words, quoted as quote, read_declaration, section_title, sentence, used_by, words
 from ..diff import Outline, diff_rulesets
 from ..evaluate import Ruleset
@@ -92,6 +93,7 @@ class OutcomeSection:
     tariff: Optional[str]        # what it pays, in words
     examples: tuple              # (anchor, title) of the examples that expect it
     uses: tuple                  # the outcomes whose results it reads
+    changed_since: Optional[str] = None  # an inherited outcome whose parameters were overridden since: said
 
 
 @attrs.frozen
@@ -117,6 +119,7 @@ class FieldRow:
     values: tuple                # the enum values it may take
     optional: bool
     description: str             # what it holds, and when it is known
+    record: Optional[str] = None  # a list's record type, linked to its section
 
 
 @attrs.frozen
@@ -174,9 +177,10 @@ class RulesetPage:
         return len(self.outcomes)
 
 
-def build_page(ruleset: Ruleset, files: dict, stems: dict, base: Optional[Ruleset] = None) -> RulesetPage:
+def build_page(ruleset: Ruleset, files: dict, stems: dict, period=None) -> RulesetPage:
     """The page of one ruleset; ``files`` names each ruleset file as the reader knows it, ``stems``
-    gives the page of each ruleset by ref (a base's declarations link to its source view)."""
+    gives the page of each ruleset by ref (a base's declarations link to its source view), ``period``
+    (last day, next version) when it is in force, from its own header and the next version's."""
     checked = ruleset.checked
     resolved = checked.resolved
     reader = _Reader(checked, files, stems)
@@ -190,14 +194,15 @@ def build_page(ruleset: Ruleset, files: dict, stems: dict, base: Optional[Rulese
         chain.insert(0, (current.ref, page_stem(current.ref)))
         current = current.base
     differences = ()
-    if base is not None:
-        differences = tuple(Outline(diff_rulesets(base.checked, checked), examples=False).entries()[1:])
+    if checked.base is not None:  # the base it was checked against: what it differs from
+        differences = tuple(entry for entry in Outline(diff_rulesets(checked.base, checked), examples=False).entries()
+                            if entry[0] != "title")
     header = resolved.header
     return RulesetPage(
         ref=resolved.ref, stem=page_stem(resolved.ref), name=resolved.name, version=resolved.version,
         title=resolved.title, file=files.get(resolved.path, resolved.path),
         effective=date_words(header.effective) if header.effective else None,
-        effective_until=date_words(header.effective_until) if header.effective_until else None,
+        effective_until=_until(header, period),
         extends=resolved.base.ref if resolved.base is not None else None, chain=tuple(chain),
         description=resolved.description, differences=differences,
         domains=tuple((anchor("domains", d.name), d.name, d.title) for d in resolved.domains.values()),
@@ -249,7 +254,7 @@ class _Reader:
                 decided = "once for the client" if classification.unit_type == "client" else \
                     f"for each {words(classification.unit_type)} ({classification.unit_var} in the rules)"
             tariff = self.checked.payments.tariffs.get(name)
-            uses = sorted({use for table, use in self.used_uses(name) if table == "outcome"})
+            uses = sorted(use for (kind, use), users in self.used.items() if kind == "outcome" and name in users)
             out.append(OutcomeSection(
                 anchor=anchor("outcomes", name), name=name, title=outcome.title,
                 domain=self.domain_words(outcome.domain), stage=str(classification.stage) if classification else None, decided=decided,
@@ -258,21 +263,37 @@ class _Reader:
                 steps=tuple(self.describer.visit(statement) for statement in outcome.statements),
                 reason=outcome.override_reason, place=self.place("outcomes", name),
                 tariff=self.tariff_words(tariff) if tariff is not None else None,
-                examples=tuple(expecting.get(name, ())), uses=tuple(uses)))
+                examples=tuple(expecting.get(name, ())), uses=tuple(uses),
+                changed_since=self.changed_since(name)))
         return tuple(out)
+
+    def changed_since(self, outcome: str) -> Optional[str]:
+        """For an outcome written in a base, the parameters it uses that a later ruleset overrode: its
+        description and source wording were written with the old values."""
+        written_in = self.resolved.origin.get(("outcomes", outcome), self.resolved.ref)
+        changed = []
+        for (kind, name), users in self.used.items():
+            declared_by = self.resolved.origin.get(("parameters", name))
+            if kind == "parameter" and outcome in users and declared_by != written_in:
+                before = self.overridden_value(name, declared_by)
+                if before is not None:
+                    now = ", ".join(self.describer.visit(v) for v in self.resolved.parameters[name].values)
+                    changed.append(f"`{name}` (was {before}, now {now}, set by {declared_by})")
+        if not changed:
+            return None
+        return (f"Written in {written_in}, whose description and source wording say what it meant there; since "
+                f"then {', '.join(sorted(changed))} changed. The rules below are the ones that apply here.")
 
     def domain_words(self, name: Optional[str]) -> Optional[str]:
         domain = self.resolved.domains.get(name) if name else None
         return f"{name} ({domain.title})" if domain is not None and domain.title else name
 
-    def used_uses(self, outcome: str) -> list:
-        return [use for use, users in self.used.items() if outcome in users]
-
     def tariff_words(self, tariff) -> str:
         """What an outcome or measure pays, in sentences: the amount, then instalments and the note."""
-        reading = self.describer.visit(tariff)
-        amount = reading.heading.split(" pays ", 1)[1]  # the heading names what is paid for: said already
-        return " ".join((amount.rstrip(".") + ".", *reading.lines))
+        amount = self.describer.tariff_amount(tariff)
+        amount += f", to {quote(tariff.payee)}, once it is achieved" if tariff.payee is not None else ""
+        amount += " (illustrative amounts)" if tariff.illustrative else ""
+        return " ".join((amount + ".", *self.describer.visit(tariff).lines))
 
     def parameters(self) -> tuple:
         rows = []
@@ -283,11 +304,21 @@ class _Reader:
                 anchor=anchor("parameters", name), name=name,
                 values=tuple((self.describer.visit(dated.expr), date_words(dated.from_date) if dated.from_date else None)
                              for dated in declaration.values),
-                kind=checked.type.words(), illustrative=declaration.illustrative, doc=declaration.doc,
+                kind=checked.type.words(), illustrative=declaration.illustrative, doc=self.parameter_doc(name),
                 declared_by=origin, base_value=self.overridden_value(name, origin),
                 reason=declaration.override_reason, used_by=tuple(self.used.get(("parameter", name), ())),
                 place=self.place("parameters", name)))
         return tuple(rows)
+
+    def parameter_doc(self, name: str) -> Optional[str]:
+        """Its description; an override that gives none keeps the one of the declaration it overrides."""
+        resolved = self.resolved
+        while resolved is not None:
+            declaration = resolved.parameters.get(name)
+            if declaration is not None and declaration.doc:
+                return declaration.doc
+            resolved = resolved.base
+        return None
 
     def overridden_value(self, name: str, origin: str) -> Optional[str]:
         """The value the parameter had before the ruleset that declares it overrode it, in words."""
@@ -322,7 +353,8 @@ class _Reader:
             notes.append(f"known only once its {words(field.known_from)} has come")
         description = " ".join(filter(None, (sentence(field.doc or ""), sentence("; ".join(notes)))))
         return FieldRow(f"field-{record}-{field.name}", field.name, self.describer.visit(type_expr),
-                        tuple(enum.values) if enum is not None else (), field.optional, description)
+                        tuple(enum.values) if enum is not None else (), field.optional, description,
+                        type_expr.name if type_expr.kind is Scalar.LIST else None)
 
     def tariffs(self) -> tuple:
         schedule = self.checked.payments
@@ -343,15 +375,19 @@ class _Reader:
         for table in PAYMENT_TABLES:
             names = list(self.resolved.tables.get(table, ()))
             if names:
-                sections = tuple(Section(anchor(table, name), name, *_heading_lines(
-                    read_declaration(self.checked, table, name, self.describer)), self.place(table, name))
-                    for name in names)
+                readings = {name: read_declaration(self.checked, table, name, self.describer) for name in names}
+                sections = tuple(Section(anchor(table, name), name, reading.heading, reading.lines,
+                                         self.place(table, name)) for name, reading in readings.items())
                 out.append((section_title(table), sections))
         return tuple(out)
 
 
-def _heading_lines(reading) -> tuple:
-    return reading.heading, reading.lines
+def _until(header, period) -> Optional[str]:
+    """The last day in force, in words, and the version that follows when it is what ends it."""
+    last, following = period if period is not None else (header.effective_until, None)
+    if last is None:
+        return None
+    return date_words(last) + (f"; {following.replace('@', ' ')} from the next day" if following else "")
 
 
 def in_force(page: RulesetPage) -> str:

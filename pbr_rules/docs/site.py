@@ -12,8 +12,8 @@ staleness by regenerating it.
 
 from __future__ import annotations
 
+import datetime
 import functools
-import html
 import re
 from pathlib import Path
 from typing import Iterable
@@ -22,8 +22,9 @@ import attrs
 import jinja2
 from markupsafe import Markup, escape
 
+from ..errors import PbrError, UsageError
 from ..evaluate import Ruleset, load
-from ..resolve import NAME_REF_RE, RulesetLibrary
+from ..resolve import NAME_REF_RE, RulesetLibrary, version_key
 from ..tree import Status
 from .pages import RulesetPage, build_page, in_force, page_stem
 from .source import highlighted, stylesheet
@@ -44,54 +45,79 @@ class Site:
 
 def collect(refs: Iterable[str], folders: Iterable = (), every: bool = False) -> list:
     """The rulesets named (a bare name means every version of it; ``every``: every ruleset found),
-    with every base they extend, each once, bases first."""
+    with every base they extend, each once, bases first. Two different files with the same name and
+    version are refused: the site would show one and call it both."""
     folders = list(folders)
     library = RulesetLibrary(folders)
     wanted = list(refs)
     if every:
-        wanted += library.names()
+        wanted += [name for name in library.names() if library.versions(name)]
     loaded: dict = {}
     for ref in wanted:
         if NAME_REF_RE.fullmatch(str(ref)) and "@" not in str(ref) and library.versions(str(ref)):
             for version in library.versions(str(ref)):
-                _load(f"{ref}@{version}", folders, loaded)
+                _load(f"{ref}@{version}", library, folders, loaded)
         else:
-            _load(ref, folders, loaded)
-    return sorted(loaded.values(), key=_chain)
+            _load(ref, library, folders, loaded)
+    return sorted((ruleset for ruleset, _ in loaded.values()), key=_chain)
 
 
-def _load(ref, folders: list, loaded: dict) -> None:
-    ruleset = load(ref, folders)
-    base = ruleset.checked.resolved.base
+def _load(ref, library: RulesetLibrary, folders: list, loaded: dict) -> None:
+    path = Path(library.select(ref).path).resolve()
+    if any(seen == path for _, seen in loaded.values()):
+        return  # loaded already: its base, or named twice
+    ruleset = load(path, folders)
     if ruleset.ref in loaded:
-        return
-    loaded[ruleset.ref] = ruleset
-    if base is not None and base.ref not in loaded:
-        _load(base.path, folders, loaded)
+        raise UsageError(f"two different files are {ruleset.ref}: {loaded[ruleset.ref][1]} and {path}",
+                         hint="document one of them (a ruleset's name and version say which file it is)")
+    loaded[ruleset.ref] = (ruleset, path)
+    base = ruleset.checked.resolved.base
+    if base is not None:
+        _load(base.path, library, folders, loaded)
 
 
 def _chain(ruleset: Ruleset) -> tuple:
     """(root ref, ..., own ref): sorting by it puts every base before what extends it."""
     chain, resolved = [], ruleset.checked.resolved
     while resolved is not None:
-        chain.insert(0, (resolved.name, _version_key(resolved.version)))
+        chain.insert(0, (resolved.name, version_key(resolved.version)))
         resolved = resolved.base
     return tuple(chain)
 
 
-def _version_key(version: str) -> tuple:
-    return tuple(int(part) if part.isdigit() else part for part in version.split("."))
-
-
-def build_site(rulesets: list) -> Site:
-    by_ref = {ruleset.ref: ruleset for ruleset in rulesets}
-    stems = {ref: page_stem(ref) for ref in by_ref}
-    pages = []
-    for ruleset in rulesets:
-        base = ruleset.checked.resolved.base
-        pages.append(build_page(ruleset, ruleset.checked.resolved.file_names(), stems,
-                                by_ref.get(base.ref) if base is not None else None))
+def build_site(rulesets: list, folders: Iterable = ()) -> Site:
+    """The site of the rulesets (``collect``); ``folders`` are the rulesets folders they were found in,
+    where the later versions of each say until when each version is in force."""
+    stems = {ruleset.ref: page_stem(ruleset.ref) for ruleset in rulesets}
+    periods = _periods(rulesets, RulesetLibrary(folders))
+    pages = [build_page(ruleset, _shown_files(ruleset), stems, periods.get(ruleset.ref)) for ruleset in rulesets]
     return Site(tuple(pages), _lineage(pages))
+
+
+def _shown_files(ruleset: Ruleset) -> dict:
+    """Each file of the ruleset as the page names it: ``national/1.0.0.pbr`` in a rulesets folder, its
+    file name alone elsewhere (a site shows no path of the machine that built it)."""
+    return {path: shown if not Path(shown).is_absolute() else Path(shown).name
+            for path, shown in ruleset.checked.resolved.file_names().items()}
+
+
+def _periods(rulesets: list, library: RulesetLibrary) -> dict:
+    """ref -> (last day in force, the next version's ref when it is what ends it), for each ruleset that
+    is a version in a rulesets folder (a file given by its path is in force as its own header says)."""
+    found = {}
+    for name in {ruleset.checked.resolved.name for ruleset in rulesets}:
+        try:
+            periods = library.periods(name)
+        except PbrError:
+            continue
+        for period, following in zip(periods, periods[1:] + [None]):
+            own_end = period.last is not None and following is not None and following.first is not None \
+                and period.last == following.first - datetime.timedelta(days=1)
+            found[(name, period.version, Path(period.path).resolve())] = (
+                period.last, f"{name}@{following.version}" if own_end else None)
+    return {ruleset.ref: found[key] for ruleset in rulesets
+            if (key := (ruleset.checked.resolved.name, ruleset.checked.resolved.version,
+                        Path(ruleset.checked.resolved.path).resolve())) in found}
 
 
 def _lineage(pages: list) -> tuple:
@@ -109,30 +135,35 @@ def _lineage(pages: list) -> tuple:
 
 
 # ---- rendering -----------------------------------------------------------------------------------
-_CODE = re.compile(r"`([^`]+)`")
-_MARKDOWN_SPECIAL = re.compile(r"([\\<>*\[\]|_#])")
+# a name of the rules in backticks (the describer writes names so): shown as code, linked when it has an
+# anchor. Only a name: anything else between backticks is text, escaped like the rest.
+_CODE = re.compile(r"`([A-Za-z_][A-Za-z0-9_]*)`")
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<>|#~])")
+_MARKDOWN_LINE_START = re.compile(r"^(\d+(?=[.)])|)([-+=>.)])")  # a list item, a heading underline, a quote
 
 
 def inline_html(text, links: dict | None = None) -> Markup:
     """Text of the rules in HTML: escaped, each `name` as code, linked to its anchor when it has one."""
     def code(match) -> str:
-        target = (links or {}).get(html.unescape(match.group(1)))
+        target = (links or {}).get(match.group(1))
         shown = f"<code>{match.group(1)}</code>"
         return f'<a href="#{escape(target)}">{shown}</a>' if target else shown
     return Markup(_CODE.sub(code, str(escape("" if text is None else text))))
 
 
 def inline_md(text, links: dict | None = None) -> str:
-    """Text of the rules in Markdown, on one line: each `name` kept as code (linked when it has an
-    anchor), everything else escaped so that no text of a ruleset makes markup or HTML."""
+    """Text of the rules in Markdown, on one line (so also in a table cell): each `name` kept as code
+    (linked when it has an anchor), every other character that could make markup or HTML escaped,
+    backticks and pipes included, so that no text of a ruleset is read as markup."""
     out = []
-    for index, part in enumerate(_CODE.split(" ".join(str("" if text is None else text).split()))):
+    flat = " ".join(str("" if text is None else text).split())
+    for index, part in enumerate(_CODE.split(flat)):
         if index % 2:
             target = (links or {}).get(part)
             out.append(f"[`{part}`](#{target})" if target else f"`{part}`")
         else:
             out.append(_MARKDOWN_SPECIAL.sub(r"\\\1", part))
-    return "".join(out)
+    return _MARKDOWN_LINE_START.sub(r"\1\\\2", "".join(out))
 
 
 @functools.lru_cache(maxsize=1)
@@ -168,14 +199,26 @@ def _fence(lines) -> str:
     return "`" * max(3, longest + 1)
 
 
-def write_site(files: dict, out: Path) -> list:
+# the files a site is made of, so that pages of rulesets no longer documented can be removed (and
+# nothing else a folder holds is touched)
+_SITE_PAGE = re.compile(r"(index|[A-Za-z0-9_]+-[0-9]+\.[0-9]+\.[0-9]+(\.source)?)\.(html|md)")
+
+
+def write_site(files: dict, out: Path) -> tuple:
+    """Write the files into ``out`` (made if missing); remove the pages of the same format an earlier
+    run wrote there that this one did not (a ruleset no longer documented). (written, removed)."""
     out.mkdir(parents=True, exist_ok=True)
     written = []
     for name, text in files.items():
         path = out / name
         path.write_text(text, encoding="utf-8")
         written.append(path)
-    return written
+    suffixes = {Path(name).suffix for name in files} - {".css"}
+    removed = [path for path in sorted(out.iterdir()) if path.is_file() and path.suffix in suffixes
+               and _SITE_PAGE.fullmatch(path.name) and path.name not in files]
+    for path in removed:
+        path.unlink()
+    return written, removed
 
 
 def page_of(site: Site, ref: str) -> RulesetPage:

@@ -1,8 +1,9 @@
-"""A ruleset's source on its own page: highlighted by the language's Pygments lexer, with line numbers
-that are links (``#L-12``), so every declaration on the ruleset's page can point at its lines.
+"""A ruleset's source on its own page: highlighted by the language's Pygments lexer, each line an
+anchor (``#L-12``) that starts with its number, so every declaration on the ruleset's page can point at
+its lines.
 
 The colours are our own Pygments style, each chosen for a contrast of at least 4.5:1 (WCAG AA) on
-the code's background; tests/docs/test_style.py measures every colour in the stylesheet.
+the code's background; tests/test_docs.py measures every colour in the stylesheet.
 """
 
 from __future__ import annotations
@@ -52,7 +53,9 @@ class RulesStyle(Style):
 
 @functools.lru_cache(maxsize=1)
 def _formatter() -> HtmlFormatter:
-    return HtmlFormatter(style=RulesStyle, linenos="table", lineanchors="L", anchorlinenos=True,
+    # each line is one span (`L-12`, the whole line marked when linked to) that begins with its own
+    # number: a long line that wraps in print keeps its number, and numbers cannot drift from the code
+    return HtmlFormatter(style=RulesStyle, linenos="inline", linespans="L", anchorlinenos=True,
                          cssclass="highlight", wrapcode=True)
 
 

@@ -16,12 +16,12 @@ from typing import Optional
 import attrs
 
 from .. import tree
-from ..describe import date_words
+from ..describe import date_words, used_by
 from ..evaluate import Ruleset
 from ..examples import ExampleCheck, check_example
 from ..results import TraceKind
 from ..runtime import Window, show
-from ..values import format_money
+from ..values import format_money, format_number
 
 
 @attrs.frozen
@@ -32,6 +32,10 @@ class RecordTable:
     record: str
     columns: tuple
     rows: tuple                  # (cells, note): the note says why a record is not seen yet
+
+    @property
+    def noted(self) -> bool:
+        return any(note for _, note in self.rows)
 
 
 @attrs.frozen
@@ -68,7 +72,10 @@ class WorkedExample:
     failures: tuple              # the failing ExampleChecks, as `pbr test` words them
     lines: tuple                 # the payment lines computed: (item, unit, instalment, date, amount, provider, status)
     measures: tuple              # (measure, status, date or due, value, members) computed
+    members: tuple               # (measure, client, unit, start, closes, value) of each member, for a cohort
     outcomes: tuple              # the outcomes it expects results of
+    paid: bool = False           # it expects payments (an empty table of lines then says so)
+    clients: int = 1
 
     @property
     def passed(self) -> bool:
@@ -77,21 +84,25 @@ class WorkedExample:
 
 def worked_examples(ruleset: Ruleset) -> list:
     cache: dict = {}
-    return [_worked(ruleset, example, number, cache)
+    uses = used_by(ruleset.checked)
+    return [_worked(ruleset, example, number, cache, uses)
             for number, example in enumerate(ruleset.checked.resolved.examples, 1)]
 
 
-def _worked(ruleset: Ruleset, example: tree.Example, number: int, cache: dict) -> WorkedExample:
+def _worked(ruleset: Ruleset, example: tree.Example, number: int, cache: dict, uses: dict) -> WorkedExample:
     run = check_example(ruleset, example, cache)
     outcomes = tuple(dict.fromkeys(e.outcome for e in example.expectations if isinstance(e, tree.Expectation)))
+    paid_for = {e.item for e in example.expectations if isinstance(e, tree.PaymentExpectation)}
     fields, tables, windows = (), (), ()
-    if len(run.clients) == 1:
+    if not example.whole_file and len(run.clients) == 1:
         raw = run.clients[0]
-        expected = set(outcomes) or set(ruleset.outcome_names)
-        trace = _trace(ruleset, raw, example.as_of, expected)
-        units = {ruleset.checked.unit_lists.get(name) for name in expected} - {None}
+        # the outcomes it expects results of, else those it expects payments for, else all
+        named = set(outcomes) or (paid_for & set(ruleset.outcome_names)) or set(ruleset.outcome_names)
+        units = {(e.outcome, e.unit) for e in example.expectations if isinstance(e, tree.Expectation) and e.unit}
+        trace = _trace(ruleset, raw, example.as_of, _with_what_they_use(named, uses), units)
+        lists = {ruleset.checked.unit_lists.get(name) for name in named} - {None}
         fields = _own_fields(ruleset, raw)
-        tables = _tables(ruleset, raw, trace["reads"], units, example.as_of)
+        tables = _tables(ruleset, raw, trace["reads"], lists, example.as_of)
         windows = trace["windows"]
     return WorkedExample(
         anchor=f"example-{number}", number=number, title=example.title, line=example.span.line,
@@ -99,12 +110,28 @@ def _worked(ruleset: Ruleset, example: tree.Example, number: int, cache: dict) -
         fields=fields, tables=tables, windows=windows,
         checks=tuple(_shown(check) for check in run.checks if check.expectation is not None),
         failures=tuple(check.describe() for check in run.checks if not check.passed),
-        lines=tuple(_line(line) for line in run.lines), measures=_measures(run.measures), outcomes=outcomes)
+        lines=tuple(_line(line) for line in run.lines), measures=_measures(run.measures),
+        members=_members(run) if run.measures is not None else (), outcomes=outcomes,
+        paid=bool(paid_for), clients=len(run.clients))
+
+
+def _with_what_they_use(outcomes: set, uses: dict) -> set:
+    """The outcomes, and every outcome whose result they read (through definitions too): the records
+    those read decide the result as much as their own."""
+    found, pending = set(outcomes), list(outcomes)
+    while pending:
+        user = pending.pop()
+        for (kind, name), users in uses.items():
+            if kind == "outcome" and user in users and name not in found:
+                found.add(name)
+                pending.append(name)
+    return found
 
 
 def _client_words(example: tree.Example, run) -> str:
     if example.whole_file:
-        return f"every client in {example.client_file} ({len(run.clients)} clients)"
+        count = len(run.clients)
+        return f"every client in {example.client_file} ({count} client{'' if count == 1 else 's'})"
     if example.client is not None:
         return f"client {example.client.get('id', '(no id)')}, written in the example"
     return f"client {example.client_id} from {example.client_file}"
@@ -122,8 +149,9 @@ def _shown(check: ExampleCheck) -> CheckShown:
     return CheckShown(what, check.expected, check.computed, check.passed)
 
 
-def _trace(ruleset: Ruleset, raw: dict, as_of: datetime.date, outcomes: set) -> dict:
-    """The fields the expected outcomes read, and the windows they opened, from the traced run."""
+def _trace(ruleset: Ruleset, raw: dict, as_of: datetime.date, outcomes: set, units: set) -> dict:
+    """The fields the outcomes read, and the windows they opened (for the units expected, where the
+    example names them), from the traced run."""
     _, sections = ruleset.explain(raw, as_of)
     reads: dict = {}
     windows = []
@@ -138,7 +166,9 @@ def _trace(ruleset: Ruleset, raw: dict, as_of: datetime.date, outcomes: set) -> 
             elif step.kind is TraceKind.UNIT:
                 unit = step.name
             elif step.kind is TraceKind.WINDOW and isinstance(step.value, Window):
-                windows.append(_window(outcome.name, unit, step.name, step.value))
+                named_units = {u for o, u in units if o == outcome.name}
+                if not named_units or unit in named_units:
+                    windows.append(_window(outcome.name, unit, step.name, step.value))
     return {"reads": reads, "windows": tuple(dict.fromkeys(windows))}
 
 
@@ -161,6 +191,7 @@ def _tables(ruleset: Ruleset, raw: dict, reads: dict, units: set, as_of: datetim
     none is)."""
     records = ruleset.checked.resolved.records
     read_lists = reads.get("client", set()) | units
+    hidden = ruleset.reader.unseen(ruleset.prepare(raw), as_of)
     out = []
     for list_name, record_type in ruleset.checked.lists.items():
         items = raw.get(list_name) or []
@@ -172,17 +203,19 @@ def _tables(ruleset: Ruleset, raw: dict, reads: dict, units: set, as_of: datetim
         columns = [name for name in first if any(name in item for item in items)]
         columns += [f.name for f in declaration.fields if f.name in wanted and f.name not in columns
                     and any(f.name in item for item in items)]
-        rows = tuple((tuple(cell(item.get(name)) for name in columns), _unseen(item, declaration.dated_by, as_of))
-                     for item in items if isinstance(item, dict))
+        prepared = ruleset.prepare(raw).get(list_name) or []
+        rows = tuple((tuple(cell(item.get(name)) for name in columns),
+                      _unseen(hidden, record_type, normal, declaration.dated_by))
+                     for item, normal in zip(items, prepared) if isinstance(item, dict))
         out.append(RecordTable(list_name, record_type, tuple(columns), rows))
     return tuple(out)
 
 
-def _unseen(item: dict, dated_by: Optional[str], as_of: datetime.date) -> str:
-    day = item.get(dated_by) if dated_by else None
-    if isinstance(day, str) and day > as_of.isoformat():
-        return "dated after the as-of date: not seen yet"
-    return ""
+def _unseen(hidden: list, record_type: str, item: dict, dated_by: Optional[str]) -> str:
+    """What the as-of view hides of this record (the reader's own account, lags included), in words."""
+    said = [u.words for u in hidden if u.record == record_type and (
+        u.record_id == item.get("id") if u.record_id is not None else u.whole and u.day == item.get(dated_by))]
+    return "; ".join(said)
 
 
 def cell(value) -> str:
@@ -196,8 +229,20 @@ def cell(value) -> str:
     if isinstance(value, list):
         return ", ".join(cell(item) for item in value) or "none"
     if isinstance(value, Decimal):
-        return format(value, "f")
+        return format_number(value)
     return str(value)
+
+
+def _members(run) -> tuple:
+    """Each member of each measure, so that a cohort's value can be checked by hand."""
+    out = []
+    for result in run.results:
+        for member in result.members:
+            if member.is_member:
+                out.append((member.measure, member.client, member.unit or "",
+                            member.start.isoformat() if member.start else "",
+                            member.closes.isoformat() if member.closes else "", show(member.value)))
+    return tuple(out)
 
 
 def _line(line) -> tuple:
