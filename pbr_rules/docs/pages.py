@@ -241,7 +241,7 @@ class _Reader:
             reading = read_declaration(self.checked, table, name, self.describer)
             lines = reading.lines
             if table == "measures" and name in self.checked.payments.measure_tariffs:
-                lines += (self.tariff_words(self.checked.payments.measure_tariffs[name]),)
+                lines += ("It pays " + self.tariff_words(self.checked.payments.measure_tariffs[name]),)
             out.append(Section(anchor(table, name), name, reading.heading, lines, self.place(table, name)))
         return tuple(out)
 
