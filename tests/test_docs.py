@@ -371,7 +371,7 @@ def test_the_shipped_markdown_in_docs_rules_is_fresh(shipped_md):
 
 
 # ---- in a real browser --------------------------------------------------------------------------
-def test_the_national_page_renders_in_a_real_browser_with_no_console_errors(tmp_path, shipped_html):
+def test_the_national_page_renders_in_a_real_browser_with_no_console_errors(tmp_path, shipped_html, shipped_site):
     from browser import Chromium, require_chromium
     require_chromium()
     for name, text in shipped_html.items():
@@ -390,8 +390,11 @@ def test_the_national_page_renders_in_a_real_browser_with_no_console_errors(tmp_
         printed = browser.open(tmp_path / "national-1.0.0.html", media="print", evaluate={"nav": hidden})
         assert "Skip to the content" not in printed.text and printed.values["nav"] == "none"
         assert "Abstinence at two TOP reviews" in printed.text
-        # line 500's number sits level with its code, on screen and in print (where long lines wrap)
-        number = "document.querySelector('#L-500 a[href=\"#L-500\"]')"
+        # an outcome's first line: its number sits level with its code, on screen and in print (where
+        # long lines wrap)
+        national = next(page for page in shipped_site.pages if page.ref == "national@1.0.0")
+        line = next(o for o in national.outcomes if o.name == "sustained_recovery").place.line
+        number = f"document.querySelector('#L-{line} a[href=\"#L-{line}\"]')"
         level = f"Math.abs({number}.getBoundingClientRect().top - {number}.nextElementSibling.getBoundingClientRect().top)"
         wide = "document.documentElement.scrollWidth <= window.innerWidth"
         for media in (None, "print"):

@@ -154,7 +154,7 @@ def test_explain_names_each_file_of_an_extending_ruleset(capsys, rulesets, tmp_p
     assert code == 0
     assert "planned_exit: Planned exit, drug free only (local/1.0.0.pbr:3)" in out
     assert "    local/1.0.0.pbr:6: achieved at e.end when e.discharge_reason = completed_drug_free" in out
-    assert "    national/1.0.0.pbr:192: pending when e.end is unknown  -> does not apply" in out
+    assert "    national/1.0.0.pbr:193: pending when e.end is unknown  -> does not apply" in out
     assert "abstinence" not in out
 
 

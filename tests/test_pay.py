@@ -356,7 +356,7 @@ def test_payment_declarations_get_the_usual_syntax_messages(tmp_path_factory, te
 
 def test_paid_to_maps_clients_to_providers_by_group(tmp_path_factory):
     rs = schedule(tmp_path_factory, "groups", """override paid to "young_people" when client.date_of_birth >= 1987-04-01,
-                 "prescribing" when unit.modality = "prescribing",
+                 "prescribing" when unit.modality = prescribing,
                  unit.provider, "unassigned"
   because "Stockport splits its clients between four providers."
 """)
