@@ -70,6 +70,8 @@ KINDS = (
                     overridable=True),
     DeclarationKind(tree.FloorDecl, "floor", "floor", "floors", Inheritance.INHERITED, overridable=True),
     DeclarationKind(tree.GateDecl, "gate", "gate", "gates", Inheritance.INHERITED, overridable=True),
+    DeclarationKind(tree.FamilyTariffDecl, "tariff", "family tariff", "family_tariffs", Inheritance.INHERITED,
+                    overridable=True),
     DeclarationKind(tree.BudgetDecl, "budget", "budget", "budgets", Inheritance.INHERITED, overridable=True),
     # a limit is the framework's rule: a local ruleset may add limits but not lift one
     DeclarationKind(tree.LimitDecl, "limit", "budget limit", "limits", Inheritance.INHERITED,

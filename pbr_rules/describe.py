@@ -691,6 +691,15 @@ class Describer(Visitor):
                        f"{'is' if len(node.until) == 1 else 'are each'} achieved or not applicable, for the same "
                        "unit", _lines(node.doc) + _because(node.override_reason))
 
+    def visit_FamilyTariffDecl(self, node) -> Reading:
+        outcomes = listed(f"`{name}`" for name in node.outcomes)
+        return Reading(f"Family tariff `{node.name}`: {format_money(node.amount)} once for each family (the clients "
+                       f"whose {words(node.field)} is the same), to {quoted(node.payee)}, when every treated member "
+                       f"has achieved {outcomes}{_illustrative(node)}",
+                       (f"A member is treated when it has a result for {outcomes} other than not applicable. A family "
+                        "needs at least two treated members; it is paid on the day the last of them achieved, outside "
+                        "caps and reductions.",) + _lines(node.doc) + _because(node.override_reason))
+
     def visit_BudgetShare(self, node) -> str:
         return f"`{node.outcome}` {format_percent(node.share)}"
 
@@ -783,6 +792,7 @@ TITLES = {"enums": "Enums", "domains": "Domains", "records": "Records", "paramet
           "definitions": "Definitions", "outcomes": "Outcomes", "contract": "The contract", "payees": "Who is paid",
           "tariffs": "Tariffs", "fees": "Fees", "splits": "Splits between providers", "caps": "Caps",
           "reductions": "Volume reductions", "floors": "Floors", "gates": "Gates", "budgets": "Budgets",
+          "family_tariffs": "Family tariffs",
           "limits": "Budget limits", "measures": "Cohort measures", "examples": "Examples"}
 # the order a reader wants: what is paid for and how it is decided first, the schema after, examples last
 FIRST = ("domains", "outcomes", "measures", "definitions", "parameters", "enums", "records")

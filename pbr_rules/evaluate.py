@@ -24,6 +24,7 @@ from .errors import DataError, InternalError, PbrError, UsageError
 from .extracts import ExtractReader, place_errors
 from .measure import MeasureRun, MeasureTally, MemberFinder
 from .pay import ClientPayments, Ledger, PaymentRun, amounts_by_unit
+from .pay.families import family_lines, family_parts
 from .pay.measures import measure_lines
 from .pipeline import ClientPipeline
 from .resolve import RulesetLibrary, Selection, resolve_file
@@ -170,6 +171,8 @@ class Ruleset:
                   else ClientResult(client["id"], self.ref, as_of, tuple(rows)))
         if self.member_finder is not None:
             result = attrs.evolve(result, members=self.member_finder.members(client, view, as_of))
+        if self.checked.payments.family_tariffs:
+            result = attrs.evolve(result, families=family_parts(self.checked.payments, view, rows))
         return result
 
     def _with_payments(self, client: dict, view: dict, as_of: datetime.date, rows: list) -> ClientResult:
@@ -193,15 +196,18 @@ class Ruleset:
         domains = {o.name: o.domain for o in self.compiled.outcomes}
         ledger = Ledger(self.checked.payments, day, domains)
         tallies = self._tallies()
-        forecast, rejected = [], []
+        forecast, rejected, families = [], [], []
         for result in results:
             if isinstance(result, Rejected):
                 rejected.append(result)
                 continue
             ledger.add(result.lines)
             forecast.extend(result.forecast)
+            families.extend(result.families)
             for member in result.members:
                 tallies[member.measure].add(member)
+        if families:
+            ledger.add(family_lines(self.checked.payments, families))
         if self.checked.payments.measure_tariffs:
             cohort_lines, cohort_forecast = measure_lines(self.checked.payments,
                                                           [t.result(self.ref, day) for t in tallies.values()])

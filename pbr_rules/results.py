@@ -53,6 +53,7 @@ class ClientResult:
     forecast: tuple = attrs.field(default=(), eq=False, repr=False)
     # the client's part in each cohort measure it is a member of (``measure.Member``)
     members: tuple = attrs.field(default=(), eq=False, repr=False)
+    families: tuple = attrs.field(default=(), eq=False, repr=False)  # its part in family tariffs
 
     @property
     def results(self) -> tuple:

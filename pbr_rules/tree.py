@@ -759,6 +759,21 @@ class GateDecl(PaymentDeclaration):
 
 
 @node
+class FamilyTariffDecl(PaymentDeclaration):
+    """`tariff NAME per family by FIELD £X for O1, O2 to "P"`: paid once for a family, the clients who
+    share the value of the client record's FIELD, when every treated member has achieved the outcomes."""
+
+    name: str
+    amount: Decimal
+    outcomes: tuple              # tuple[str]: what each treated member must achieve
+    field: str                   # the client field that names the family
+    payee: str
+    illustrative: bool
+    doc: Optional[str]
+    override_reason: Optional[str]
+
+
+@node
 class BudgetShare(Part):
     outcome: str
     share: Decimal

@@ -440,7 +440,8 @@ class Checker(Visitor):
             self.check_example_client(example)
 
     def check_payment_expectation(self, expectation: tree.PaymentExpectation) -> None:
-        items = [*self.payments.tariffs, *self.payments.fees, *self.payments.measure_tariffs] + (
+        items = [*self.payments.tariffs, *self.payments.fees, *self.payments.measure_tariffs,
+                 *self.payments.family_tariffs] + (
             ["floor_top_up"] if self.payments.floors else [])
         if expectation.item not in items:
             self.error(Code.UNKNOWN_OUTCOME, f"example expects a payment for `{expectation.item}`, which is not paid "
@@ -452,7 +453,8 @@ class Checker(Visitor):
         self.payment_checker.visit(node)
 
     visit_PayeeDecl = visit_TariffDecl = visit_FeeDecl = visit_SplitDecl = visit_CapDecl = visit_ContractDecl
-    visit_ReduceDecl = visit_FloorDecl = visit_GateDecl = visit_BudgetDecl = visit_LimitDecl = visit_ContractDecl
+    visit_ReduceDecl = visit_FloorDecl = visit_GateDecl = visit_BudgetDecl = visit_LimitDecl = visit_FamilyTariffDecl = \
+        visit_ContractDecl
 
     def check_example_client(self, example: tree.Example) -> None:
         """An inline client must be valid data, as `pbr test` would read it."""

@@ -17,6 +17,7 @@ import attrs
 
 from .. import tree
 from ..errors import Code, Problems
+from ..tree import Scalar
 from ..values import format_money, format_percent
 from ..visitor import Visitor
 from ..words import did_you_mean
@@ -52,10 +53,11 @@ class PaymentSchedule:
     fee_lists: dict       # fee -> the client list holding its units (fees per client have none)
     key_texts: dict       # outcome -> its tariff's key as written (`client.complexity`), for messages
     measure_tariffs: dict = attrs.field(factory=dict)   # measure -> TariffDecl (flat, or per point)
+    family_tariffs: dict = attrs.field(factory=dict)    # name -> FamilyTariffDecl
 
     @property
     def pays(self) -> bool:
-        return bool(self.tariffs or self.fees or self.measure_tariffs)
+        return bool(self.tariffs or self.fees or self.measure_tariffs or self.family_tariffs)
 
 
 class PaymentChecker(Visitor):
@@ -69,7 +71,7 @@ class PaymentChecker(Visitor):
         self.key_texts: dict = {}
         self.payee: tree.PayeeDecl | None = None
         self.tables: dict = {name: {} for name in ("tariffs", "fees", "splits", "caps", "reductions", "floors",
-                                                   "gates", "budgets", "limits")}
+                                                   "gates", "budgets", "limits", "family_tariffs")}
 
     def error(self, code: Code, message: str, span, hint: str | None = None) -> T:
         return self.ctx.error(code, message, span, hint)
@@ -274,6 +276,21 @@ class PaymentChecker(Visitor):
             self.error(Code.BAD_SHARES, f"a limit of {format_percent(limit.share)} is more than the whole budget",
                        limit.span, "a limit is at most 100%")
         self.tables["limits"][limit.name] = limit
+
+    def visit_FamilyTariffDecl(self, family: tree.FamilyTariffDecl) -> None:
+        for name in family.outcomes:
+            self.outcome(name, family.span)
+        client = self.ctx.schema.records.get("client") if self.ctx.schema is not None else None
+        field = client.fields.get(family.field) if client is not None else None
+        if client is not None and field is None:
+            self.error(Code.BAD_PAYMENT, f"family tariff `{family.name}`: the client record has no field "
+                       f"`{family.field}` to tell a family by", family.span,
+                       did_you_mean(family.field, client.fields) or "add an optional text field, e.g. `extend record "
+                       f"client` with `{family.field}: optional text`")
+        elif field is not None and field.scalar not in (Scalar.TEXT, Scalar.ENUM):
+            self.error(Code.BAD_PAYMENT, f"family tariff `{family.name}`: `{family.field}` is not a text or an enum "
+                       "value, so it cannot name a family", family.span)
+        self.tables["family_tariffs"][family.name] = family
 
     # ---- the whole schedule ------------------------------------------------------------------
     def finish(self) -> PaymentSchedule:

@@ -29,7 +29,7 @@ DURATION_UNITS = ("days", "day", "weeks", "week", "months", "month", "years", "y
 OTHER_KEYWORDS = (
     "above", "achievement", "after", "as", "at", "average", "baseline", "because", "before",
     "below", "between", "beyond", "by", "client", "clients", "cohort", "contract", "dated",
-    "description", "domain", "each", "earliest", "earned", "effective", "every", "expect",
+    "description", "domain", "each", "earliest", "earned", "effective", "every", "expect", "family",
     "extends", "final", "for", "from", "held", "illustrative", "instalment", "instalments",
     "interim", "known", "lagging", "latest", "least", "measured", "median", "members", "most",
     "no", "of", "on", "once", "order", "paid", "per", "point", "provider", "quarter", "rate",

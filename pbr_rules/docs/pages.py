@@ -25,8 +25,8 @@ from ..diff import Outline, diff_rulesets
 from ..evaluate import Ruleset
 from .worked import worked_examples
 
-PAYMENT_TABLES = ("contract", "payees", "fees", "splits", "caps", "reductions", "floors", "gates", "budgets",
-                  "limits")
+PAYMENT_TABLES = ("contract", "payees", "fees", "family_tariffs", "splits", "caps", "reductions", "floors", "gates",
+                  "budgets", "limits")
 # where each table of declarations (declarations.TABLES) is shown on a ruleset's page: a new kind of
 # declaration without a place here fails tests/test_docs.py
 TABLE_SECTIONS = {"enums": "enums", "domains": "domains", "records": "records", "parameters": "parameters",

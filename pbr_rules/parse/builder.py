@@ -602,6 +602,12 @@ class Builder:
         return tree.GateDecl(str(name), outcomes, until, clean_text(doc) if doc else None, None,
                              span=self._span(meta))
 
+    def family_tariff_decl(self, meta, children):
+        name, field, amount, outcomes, payee, *rest = children
+        extras = self._extras(rest)
+        return tree.FamilyTariffDecl(str(name), self._money(amount), outcomes, str(field), payee,
+                                     extras["illustrative"], extras["doc"], None, span=self._span(meta))
+
     def name_list(self, meta, children):
         return tuple(str(c) for c in children)
 

@@ -54,6 +54,7 @@ class LineKind(enum.IntEnum):
     FEE = 1
     FLOOR = 2
     MEASURE = 3   # a cohort measure's payment: for the whole cohort, outside caps and reductions
+    FAMILY = 4    # a family tariff's payment: for a whole family, outside caps and reductions
 
 
 @attrs.frozen(slots=True)
