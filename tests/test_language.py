@@ -263,3 +263,19 @@ def test_an_unexpected_failure_is_reported_as_a_bug_not_a_traceback(national, mo
     err = capsys.readouterr().err
     assert "internal error (a bug in pbr_rules, not in your rules or data): ZeroDivisionError" in err
     assert "Traceback" not in err
+
+
+def test_a_reason_over_two_lines_with_an_escaped_quote_reads(rulesets):
+    rulesets.write("quoted", "1.0.0", '''
+        ruleset quoted version 1.0.0
+        extends national 1.0.0
+        outcome opened "Opened"
+          domain drugs, interim, per episode e
+          achieved at e.start when e.start is known
+            because "Episode {e.id} was \\"opened\\"
+            on {e.start}."
+          otherwise pending because "Not opened."
+        ''')
+    result = rulesets.load("quoted@1.0.0").evaluate(
+        {"id": "C", "episodes": [{"id": "E1", "start": "2012-05-01"}]}, "2012-12-31")
+    assert result.result("opened", "E1").reasons == ('Episode E1 was "opened" on 2012-05-01.',)

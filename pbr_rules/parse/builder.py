@@ -442,7 +442,9 @@ class Builder:
     def _template(self, token: Token) -> tree.Template:
         """Split a reason text into literal parts and parsed {expression} placeholders."""
         raw = str(token)
-        text = json.loads(raw) if "\\" in raw else raw[1:-1]
+        # escapes undone as in every other text (a reason may run over lines and hold `\"`); the
+        # placeholders' places are counted in the raw text
+        text = clean_text(raw) if "\\" in raw else raw[1:-1]
         parts: list = []
         position = 0
         for match in re.finditer(r"\{([^{}]*)\}", text):
