@@ -373,3 +373,35 @@ def test_an_amount_written_wrongly_is_told_in_words(tmp_path_factory, amount):
     with pytest.raises(RulesetError) as caught:
         load_text(tmp_path_factory, "money", HEADER.format(name="money") + f"tariff housing {amount}\n")
     assert f"{amount} is not an amount of money" in str(caught.value) and "£1,333.33" in str(caught.value)
+
+
+def test_a_split_with_one_share_assigns_the_outcome_to_that_provider(rulesets):
+    rulesets.write("one", "1.0.0", """
+        ruleset one version 1.0.0
+        extends national 1.0.0
+        tariff planned_exit £100.00
+        split planned_exit between "Offender management" 100%
+        """)
+    run = rulesets.load("one@1.0.0").pay([client("C", episodes=[episode("E1", "2012-05-01", "2012-06-01",
+                                                                        "completed_drug_free", provider="P1")])],
+                                         "2012-12-31")
+    assert [(line.item, line.provider, line.paid) for line in run.lines] == [
+        ("planned_exit", "Offender management", Decimal("100.00"))]
+    assert run.forecast == () or all(e.provider == "Offender management" for e in run.forecast)
+
+
+def test_a_quarter_whose_only_lines_are_held_is_not_topped_up_by_a_floor(rulesets):
+    rulesets.write("held", "1.0.0", """
+        ruleset held version 1.0.0
+        extends national 1.0.0
+        contract from 2012-04-01
+        tariff planned_exit by client.complexity: low £100.00, medium £200.00, high £300.00
+        floor minimum £500.00 per provider per quarter
+        """)
+    ruleset = rulesets.load("held@1.0.0")
+    ended = episode("E1", "2012-05-01", "2012-06-01", "completed_drug_free", provider="P1")
+    unbanded = client("U", complexity=None, episodes=[ended])    # no complexity group: its line is held
+    banded = client("B", complexity="low", episodes=[ended])
+    assert [(l.item, l.status) for l in ruleset.pay([unbanded], "2012-12-31").lines] == [("planned_exit", "held")]
+    assert [(l.item, l.paid) for l in ruleset.pay([banded], "2012-12-31").lines] == [
+        ("planned_exit", Decimal("100.00")), ("floor_top_up", Decimal("400.00"))]

@@ -152,7 +152,8 @@ class Ledger:
             span = period_of(floor.period, line.date, self.schedule.contract_start) if line.date else None
             if span is None:
                 continue
-            if floor.with_fee is None or (line.kind is LineKind.FEE and line.item == floor.with_fee):
+            paying = line.status is not LineStatus.HELD  # a held line is not a payment in the period (yet)
+            if paying and (floor.with_fee is None or (line.kind is LineKind.FEE and line.item == floor.with_fee)):
                 active[(line.provider, span.label)] = span
             if line.kind is LineKind.OUTCOME:
                 earned[(line.provider, span.label)] = earned.get((line.provider, span.label), ZERO) + line.paid

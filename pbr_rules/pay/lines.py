@@ -322,9 +322,10 @@ class ClientPayments:
                 for share, part in zip(split.shares, amounts)]
 
     def split(self, line: PaymentLine) -> list:
-        parts = self.shares(line.item, line.provider, line.due)
-        if len(parts) == 1:
+        if line.item not in self.schedule.splits:
             return [line]
+        # a split with one share assigns the item to that provider (Enfield's offender management provider)
+        parts = self.shares(line.item, line.provider, line.due)
         return [line.evolve(provider=provider, due=due, paid=due if line.status is LineStatus.PAYABLE else ZERO,
                             reasons=line.reasons + (reason,)) for provider, due, reason in parts]
 
