@@ -38,11 +38,78 @@ def _months(day: datetime.date, months: int) -> datetime.date:
     return add_duration(day, Duration(months=months))
 
 
-def generate(clients: int, seed: int, start: datetime.date = START) -> Iterator[dict]:
+# the pilots' own optional fields `pbr cohort --for RULESET` can fill, each by the client field it adds
+EXTRAS = ("family", "family_sessions", "complexity_audit", "modality_changes")
+
+
+def generate(clients: int, seed: int, start: datetime.date = START, extras=()) -> Iterator[dict]:
+    """The cohort; with ``extras`` (names from EXTRAS) the clients also carry those pilots' fields. The
+    national fields are the same with or without them, except that modality changes come with some
+    follow-on episodes (the moves from prescribing into recovery they exist to show)."""
     rng = random.Random(seed)
+    extra_rng = random.Random(f"{seed}-extras")  # its own stream: the national fields do not change
     for number in range(1, clients + 1):
         edge = EDGE_CASES[number % len(EDGE_CASES)] if rng.random() < 0.15 else None
-        yield _client(rng, f"C{number:06d}", start, edge)
+        client = _client(rng, f"C{number:06d}", start, edge)
+        for extra in extras:
+            EXTRA_MAKERS[extra](extra_rng, client, number)
+        yield client
+
+
+def _family(rng, client: dict, number: int) -> None:
+    """Families of up to three consecutive clients; about half the clients name one."""
+    if rng.random() < 0.5:
+        client["family"] = f"F{(number - 1) // 3 + 1:05d}"
+
+
+def _family_sessions(rng, client: dict, number: int) -> None:
+    first = datetime.date.fromisoformat(client["episodes"][0]["start"])
+    client["family_sessions"] = [{"date": _iso(first + datetime.timedelta(days=14 * k + 7))}
+                                 for k in range(rng.choice([0, 0, 1, 2, 3, 4, 5]))]
+
+
+def _complexity_audit(rng, client: dict, number: int) -> None:
+    """No audit for half; else awaited, confirmed, or revised to another group, 60 days after the start."""
+    roll = rng.random()
+    if roll < 0.5 or "complexity" not in client:
+        return
+    first = datetime.date.fromisoformat(client["episodes"][0]["start"])
+    if roll < 0.6:
+        client["complexity_audit"] = "awaited"
+        return
+    client["complexity_audit_date"] = _iso(first + datetime.timedelta(days=60))
+    if roll < 0.85:
+        client["complexity_audit"] = "confirmed"
+    else:
+        client["complexity_audit"] = "revised"
+        client["audited_complexity"] = rng.choice([g for g in ("low", "medium", "high") if g != client["complexity"]])
+
+
+def _modality_changes(rng, client: dict, number: int) -> None:
+    """For a prescribing episode: sometimes a change to psychosocial 90 days in, sometimes a new
+    recovery-oriented episode soon after it ends (a move from harm minimisation into recovery)."""
+    changes = []
+    episode = client["episodes"][-1]
+    start = datetime.date.fromisoformat(episode["start"])
+    if episode.get("modality") == "prescribing":
+        changed = start + datetime.timedelta(days=90)
+        if rng.random() < 0.3 and (not episode.get("end") or changed <= datetime.date.fromisoformat(episode["end"])):
+            changes.append({"date": _iso(changed), "episode": episode["id"], "modality": "psychosocial"})
+        elif episode.get("end") and rng.random() < 0.4:
+            follow = datetime.date.fromisoformat(episode["end"]) + datetime.timedelta(days=rng.choice([0, 10, 28, 29]))
+            client["episodes"].append({"id": f"E{len(client['episodes']) + 1}", "start": _iso(follow),
+                                       "provider": episode.get("provider"),
+                                       "modality": rng.choice(["psychosocial", "recovery_support", "residential"])})
+    client["modality_changes"] = changes
+
+
+EXTRA_MAKERS = {"family": _family, "family_sessions": _family_sessions, "complexity_audit": _complexity_audit,
+                "modality_changes": _modality_changes}
+
+
+def extras_for(client_fields) -> tuple:
+    """The EXTRAS a ruleset's client record has fields for (``pbr cohort --for``)."""
+    return tuple(extra for extra in EXTRAS if extra in client_fields)
 
 
 def _client(rng: random.Random, client_id: str, start: datetime.date, edge: str | None) -> dict:
@@ -228,9 +295,9 @@ def write_csv(clients: int, seed: int, folder, start: datetime.date = START) -> 
             handle.close()
 
 
-def write(clients: int, seed: int, out, start: datetime.date = START) -> int:
+def write(clients: int, seed: int, out, start: datetime.date = START, extras=()) -> int:
     count = 0
-    for client in generate(clients, seed, start):
+    for client in generate(clients, seed, start, extras):
         out.write(json.dumps(client) + "\n")
         count += 1
     return count

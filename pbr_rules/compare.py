@@ -206,7 +206,7 @@ class ShadowSummary:
             tally.add(result)
             if kept is not None:
                 kept.append(ClientResult(result.client, result.ruleset, result.as_of, (), result.lines,
-                                         members=result.members))
+                                         members=result.members, families=result.families))
         for difference in item.differences:
             self.changed[difference.outcome] = self.changed.get(difference.outcome, 0) + 1
         self.differences += len(item.differences)

@@ -171,13 +171,26 @@ class RulesetPage:
     examples: tuple              # WorkedExample
     source: tuple                # the lines of its own file
     links: dict = attrs.field(eq=False, repr=False)  # a name in the readings -> its anchor
+    variant: Optional["VariantRun"] = None  # what it changes on its root's example cohort
+
+
+@attrs.frozen
+class VariantRun:
+    """`pbr compare ROOT RULESET` on the root ruleset's example cohort, as the page shows it."""
+
+    base: str                    # the root ruleset's ref
+    cohort: str                  # the file, as the reader finds it in the repository
+    clients: int
+    as_of: str                   # ISO date
+    differences: int
+    table: str                   # the comparison table, as `pbr compare` writes it
 
     @property
     def outcome_count(self) -> int:
         return len(self.outcomes)
 
 
-def build_page(ruleset: Ruleset, files: dict, stems: dict, period=None) -> RulesetPage:
+def build_page(ruleset: Ruleset, files: dict, stems: dict, period=None, variant=None) -> RulesetPage:
     """The page of one ruleset; ``files`` names each ruleset file as the reader knows it, ``stems``
     gives the page of each ruleset by ref (a base's declarations link to its source view), ``period``
     (last day, next version) when it is in force, from its own header and the next version's."""
@@ -209,7 +222,8 @@ def build_page(ruleset: Ruleset, files: dict, stems: dict, period=None) -> Rules
         parameters=reader.parameters(), enums=reader.enums(), records=reader.records(),
         definitions=reader.sections("definitions"), outcomes=reader.outcomes(expecting),
         measures=reader.sections("measures"), tariffs=reader.tariffs(), payments=reader.payments(),
-        examples=tuple(examples), source=tuple(resolved.sources.get(resolved.path, ())), links=reader.links())
+        examples=tuple(examples), source=tuple(resolved.sources.get(resolved.path, ())), links=reader.links(),
+        variant=variant)
 
 
 class _Reader:

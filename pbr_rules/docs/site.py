@@ -16,17 +16,18 @@ import datetime
 import functools
 import re
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Optional
 
 import attrs
 import jinja2
 from markupsafe import Markup, escape
 
 from ..errors import PbrError, UsageError
+from ..compare import ShadowRun, ShadowSummary
 from ..evaluate import Ruleset, load
 from ..resolve import NAME_REF_RE, RulesetLibrary, version_key
 from ..tree import Status
-from .pages import RulesetPage, build_page, in_force, page_stem
+from .pages import RulesetPage, VariantRun, build_page, in_force, page_stem
 from .source import highlighted, stylesheet
 
 FORMATS = {"html": ".html", "md": ".md"}
@@ -90,8 +91,33 @@ def build_site(rulesets: list, folders: Iterable = ()) -> Site:
     where the later versions of each say until when each version is in force."""
     stems = {ruleset.ref: page_stem(ruleset.ref) for ruleset in rulesets}
     periods = _periods(rulesets, RulesetLibrary(folders))
-    pages = [build_page(ruleset, _shown_files(ruleset), stems, periods.get(ruleset.ref)) for ruleset in rulesets]
+    by_ref = {ruleset.ref: ruleset for ruleset in rulesets}
+    pages = [build_page(ruleset, _shown_files(ruleset), stems, periods.get(ruleset.ref), _variant(ruleset, by_ref))
+             for ruleset in rulesets]
     return Site(tuple(pages), _lineage(pages))
+
+
+VARIANT_AS_OF = datetime.date(2014, 6, 30)  # the example cohort's usual date (README): most of it decided
+
+
+def _variant(ruleset: Ruleset, by_ref: dict) -> Optional[VariantRun]:
+    """What a ruleset that extends another changes on its root's example cohort (examples/cohort.jsonl
+    beside the root ruleset), as `pbr compare ROOT RULESET` shows it; None without such a cohort."""
+    root = ruleset.checked.resolved
+    while root.base is not None:
+        root = root.base
+    path = Path(root.path).parent / "examples" / "cohort.jsonl"
+    if root is ruleset.checked.resolved or root.ref not in by_ref or not path.is_file():
+        return None
+    run = ShadowRun(by_ref[root.ref], ruleset, VARIANT_AS_OF)
+    shadow = ShadowSummary(run)
+    clients = 0
+    with path.open("rb") as lines:
+        for item in run.compare_lines(lines, str(path)):
+            shadow.add(item)
+            clients += 1
+    shown = f"rulesets/{root.name}/examples/cohort.jsonl"
+    return VariantRun(root.ref, shown, clients, VARIANT_AS_OF.isoformat(), shadow.differences, shadow.table())
 
 
 def _shown_files(ruleset: Ruleset) -> dict:
@@ -173,7 +199,7 @@ def _environment() -> jinja2.Environment:
         autoescape=jinja2.select_autoescape(enabled_extensions=("html.j2",), default_for_string=True),
         trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
     environment.filters.update(inline=inline_html, md=inline_md, status=lambda s: Status(s).words if s else "")
-    environment.globals.update(in_force=in_force)
+    environment.globals.update(in_force=in_force, fence=_fence)
     return environment
 
 
