@@ -620,7 +620,7 @@ class Describer(Visitor):
         if symbol is not None:
             self.called[symbol] = "the unit paid for"
         shown = ", else ".join(self.visit(choice) for choice in choices)
-        return Reading(f"Paid to {shown}: the first of these that is known",
+        return Reading(f"Paid to {shown}" + (": the first of these that is known" if len(choices) > 1 else ""),
                        _lines(node.doc) + _because(node.override_reason))
 
     def visit_TariffEntry(self, node) -> str:
@@ -662,7 +662,8 @@ class Describer(Visitor):
 
     def visit_SplitDecl(self, node) -> Reading:
         shares = listed(self.visit(share) for share in node.shares)
-        return Reading(f"`{node.name}` is split between {shares}{_illustrative(node)}",
+        illustrative = " (illustrative shares)" if node.illustrative else ""
+        return Reading(f"`{node.name}` is split between {shares}{illustrative}",
                        _lines(node.doc) + _because(node.override_reason))
 
     def visit_CapDecl(self, node) -> Reading:

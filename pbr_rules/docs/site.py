@@ -163,7 +163,7 @@ def _lineage(pages: list) -> tuple:
 # ---- rendering -----------------------------------------------------------------------------------
 # a name of the rules in backticks (the describer writes names so): shown as code, linked when it has an
 # anchor. Only a name: anything else between backticks is text, escaped like the rest.
-_CODE = re.compile(r"`([A-Za-z_][A-Za-z0-9_]*)`")
+_CODE = re.compile(r"`([A-Za-z_][A-Za-z0-9_]*(?: [A-Za-z0-9_]+)*)`")  # `paid to` is named in words
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<>|#~])")
 _MARKDOWN_LINE_START = re.compile(r"^(\d+(?=[.)])|)([-+=>.)])")  # a list item, a heading underline, a quote
 
