@@ -619,3 +619,8 @@ def test_explain_does_not_call_a_candidate_that_never_met_the_condition_a_member
     out = capsys.readouterr().out
     assert "not a member: no presentation whose date is from 2012-04-01 to 2012-09-30 and meets" in out
     assert "member from None" not in out
+
+
+def test_a_measure_line_alone_is_not_work_a_floor_tops_up(bracknell):
+    nobody_offends = [client(f"C{i}", ["2012-06-01"]) for i in range(5)]   # open episodes: no outcome paid
+    assert [line.item for line in bracknell.pay(nobody_offends, "2014-03-31").lines] == ["offending_reduction"]

@@ -152,7 +152,9 @@ class Ledger:
             span = period_of(floor.period, line.date, self.schedule.contract_start) if line.date else None
             if span is None:
                 continue
-            paying = line.status is not LineStatus.HELD  # a held line is not a payment in the period (yet)
+            # the work a floor guarantees a minimum for: a client's outcome or fee paid in the period (a held
+            # line is not paid yet; a measure's or a family's line pays the cohort, not a client's care)
+            paying = line.status is not LineStatus.HELD and line.kind in (LineKind.OUTCOME, LineKind.FEE)
             if paying and (floor.with_fee is None or (line.kind is LineKind.FEE and line.item == floor.with_fee)):
                 active[(line.provider, span.label)] = span
             if line.kind is LineKind.OUTCOME:
