@@ -42,9 +42,12 @@ def cohort():
 
 
 def birthday(born: datetime.date, years: int) -> datetime.date:
-    """The anniversary, 29 February becoming 28 February (the engine's calendar arithmetic)."""
+    """The day the client reaches that age: the anniversary, or 1 March in a common year for a
+    client born on 29 February (as in English law; not the 28 February of clamped arithmetic)."""
     year = born.year + years
-    return datetime.date(year, born.month, min(born.day, calendar.monthrange(year, born.month)[1]))
+    if (born.month, born.day) == (2, 29) and not calendar.isleap(year):
+        return datetime.date(year, 3, 1)
+    return born.replace(year=year)
 
 
 def young(client, episode) -> bool:
@@ -98,9 +101,13 @@ def test_the_group_is_decided_by_age_on_the_episodes_first_day(stockport, start,
         ("planned_exit", provider)]
 
 
-def test_born_on_29_february_the_26th_birthday_is_28_february_in_a_common_year(stockport):
-    client = {"id": "L", "date_of_birth": "1988-02-29", "complexity": "low", "presenting_substances": ["opiates"],
-              "episodes": [{"id": "E1", "start": "2014-02-28", "end": "2014-03-31", "discharge_reason":
+@pytest.mark.parametrize("born, start, provider", [
+    ("1988-02-29", "2014-02-28", YOUNG), ("1988-02-29", "2014-03-01", PSYCHOSOCIAL),  # born on a leap day
+    ("1990-03-01", "2016-02-29", YOUNG), ("1990-02-28", "2016-02-29", PSYCHOSOCIAL)])  # starting on one
+def test_around_29_february_the_client_turns_26_on_the_right_day(stockport, born, start, provider):
+    client = {"id": "L", "date_of_birth": born, "complexity": "low", "presenting_substances": ["opiates"],
+              "episodes": [{"id": "E1", "start": start, "end": "2016-03-31", "discharge_reason":
                             "completed_drug_free", "modality": "psychosocial"}]}
-    run = stockport.pay([client], "2014-04-30")
-    assert {line.provider for line in run.lines if line.kind is LineKind.OUTCOME} == {PSYCHOSOCIAL}
+    run = stockport.pay([client], "2016-04-30")
+    assert {line.provider for line in run.lines if line.kind is LineKind.OUTCOME} == {provider}
+    assert stockport_order(client, client["episodes"][0]) == provider

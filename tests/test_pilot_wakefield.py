@@ -1,6 +1,7 @@
 """Wakefield's pilot over whole cohorts, beyond what its examples pin: the local employment metric
 agrees with a plain reading of its definition on every episode, and the co-dependent providers'
-split outcomes are shared by the stated shares while the other outcomes go to the episode's provider."""
+split outcomes are shared by the stated shares while the other outcomes go to one of the two providers
+(the episode's, else the client's), or to "unassigned" when the data names neither."""
 
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ OUT_OF_WORK, IN_WORK = 0, 10  # the ruleset's illustrative thresholds
 SPLITS = {"planned_exit": {"wakefield_nhs": Decimal("0.60"), "wakefield_recovery": Decimal("0.40")},
           "sustained_recovery": {"wakefield_nhs": Decimal("0.40"), "wakefield_recovery": Decimal("0.60")},
           "into_paid_work": {"wakefield_nhs": Decimal("0.40"), "wakefield_recovery": Decimal("0.60")}}
+PROVIDERS = ("wakefield_nhs", "wakefield_recovery")
 TARIFFS = {"abstinence": (150, 200, 300), "ceased_injecting": (100, 150, 200), "housing": (100, 150, 200),
            "planned_exit": (250, 400, 600), "sustained_recovery": (750, 1000, 1500), "into_paid_work": (200, 300, 450)}
 
@@ -116,9 +118,16 @@ def test_the_employment_metric_agrees_with_its_plain_reading_around_its_threshol
     assert (row.status, row.date) == plain_reading(client, episode, as_of)
 
 
+def payee(client: dict, episode: dict) -> str:
+    """Who is paid a whole outcome: the episode's provider when it is one of the two, else the
+    client's when it is one of the two, else unassigned."""
+    named = [episode.get("provider"), client.get("provider")]
+    return next((provider for provider in named if provider in PROVIDERS), "unassigned")
+
+
 def split_problems(lines: list, clients: dict) -> list:
     """Lines not shared as Wakefield says: a split outcome by its shares of the tariff to the two
-    providers, any other outcome whole to the episode's provider (else the client's)."""
+    providers, any other outcome whole to its payee."""
     problems, groups = [], {}
     for line in lines:
         if line.kind is LineKind.OUTCOME and line.due is not None:
@@ -131,7 +140,7 @@ def split_problems(lines: list, clients: dict) -> list:
             expected = dict(zip(shares, share_of(tariff, list(shares.values()))))
         else:
             episode = next(e for e in client["episodes"] if e["id"] == unit)
-            expected = {episode.get("provider") or client.get("provider") or "unassigned": tariff}
+            expected = {payee(client, episode): tariff}
         got = {line.provider: line.due for line in group}
         if got != expected or len(group) != len(expected):
             problems.append((client_id, item, unit, got, expected))
@@ -146,3 +155,30 @@ def test_split_outcomes_are_shared_by_their_shares_and_the_rest_go_to_the_episod
     doctored = [attrs.evolve(l, provider="P1") if (l.item, l.provider) == ("planned_exit", "wakefield_nhs") else l
                 for l in run.lines]
     assert split_problems(doctored, by_id) != []
+
+
+def without_provider(record: dict) -> dict:
+    return {key: value for key, value in record.items() if key != "provider"}
+
+
+def with_providers(client: dict, episode_provider, client_provider) -> dict:
+    """The client with those providers named on every episode and on the client (None: not named)."""
+    named = without_provider(client)
+    named["episodes"] = [without_provider(e) for e in client["episodes"]]
+    for record, provider in [(e, episode_provider) for e in named["episodes"]] + [(named, client_provider)]:
+        if provider:
+            record["provider"] = provider
+    return named
+
+
+def test_only_the_two_providers_or_unassigned_are_paid_whatever_the_data_names(wakefield, clients):
+    """The shipped cohort names P1 to P3; with the two providers and a third name mixed in on episodes
+    and clients, every whole outcome goes to one of the two by the rule, or waits as unassigned."""
+    names = (None, "P1", *PROVIDERS)
+    mixed = [with_providers(c, names[n % 4], names[(n // 4) % 4]) for n, c in enumerate(clients)]
+    run = wakefield.pay(mixed, "2014-06-30")
+    assert {line.provider for line in run.lines} == {*PROVIDERS, "unassigned"}
+    by_id = {c["id"]: c for c in mixed}
+    assert split_problems(run.lines, by_id) == []
+    national = [attrs.evolve(l, provider="P1") if l.provider == "unassigned" and l.client else l for l in run.lines]
+    assert split_problems(national, by_id) != []  # paying the third name, as national would, is caught
