@@ -1,7 +1,8 @@
 """Oxfordshire's move from harm minimisation into recovery, over whole cohorts: what examples (one
 client at a time) cannot pin. The shipped cohort has one episode per client and no modality
 changes, so it never shows a move; here every ended prescribing episode is given a follow-on
-episode, and the move is paid once per client, to the harm minimisation provider, on its day.
+episode, and the move is paid once per client, to the harm minimisation provider, on the day the
+client has stayed 28 days in recovery; a day's stay before going back on prescribing pays nothing.
 """
 
 from __future__ import annotations
@@ -30,16 +31,29 @@ def cohort():
     return [json.loads(line) for line in COHORT.read_text().splitlines() if line.strip()]
 
 
-def with_follow_on(clients, days_after_end: int, modality: str = "residential"):
+STAY = datetime.timedelta(days=28)  # the ruleset's minimum_recovery_stay
+
+
+def with_follow_on(clients, days_after_end: int, modality: str = "residential", lasting: int | None = None,
+                   back_on_prescribing_after: int | None = None):
     """Each client whose prescribing episodes ended gets, after each, an episode of `modality`
-    starting `days_after_end` days after that end (negative: before it)."""
+    starting `days_after_end` days after that end (negative: before it), open, or ending (dropped
+    out) `lasting` days after its start; and, with `back_on_prescribing_after`, a new open
+    prescribing episode that many days after the recovery episode starts."""
     changed = []
     for record in clients:
         extra = []
         for episode in record["episodes"]:
             if episode.get("modality") == "prescribing" and episode.get("end"):
                 start = datetime.date.fromisoformat(episode["end"]) + datetime.timedelta(days=days_after_end)
-                extra.append({"id": episode["id"] + "R", "start": start.isoformat(), "modality": modality})
+                follow_on = {"id": episode["id"] + "R", "start": start.isoformat(), "modality": modality}
+                if lasting is not None:
+                    end = start + datetime.timedelta(days=lasting)
+                    follow_on.update(end=end.isoformat(), discharge_reason="dropped_out")
+                extra.append(follow_on)
+                if back_on_prescribing_after is not None:
+                    again = start + datetime.timedelta(days=back_on_prescribing_after)
+                    extra.append({"id": episode["id"] + "P", "start": again.isoformat(), "modality": "prescribing"})
         changed.append(dict(record, episodes=record["episodes"] + extra))
     return changed
 
@@ -59,7 +73,7 @@ def test_the_shipped_cohort_is_paid_to_the_two_providers_by_the_service_each_epi
     assert HARM_MINIMISATION not in fallback and RECOVERY not in fallback
 
 
-def test_a_move_the_day_after_the_end_is_paid_once_per_client_to_the_harm_minimisation_provider(
+def test_a_move_the_day_after_the_end_is_paid_once_per_client_to_the_harm_minimisation_provider_after_the_stay(
         oxfordshire, cohort):
     moved = with_follow_on(cohort, days_after_end=1)
     lines = move_lines(oxfordshire.pay(moved, AS_OF))
@@ -70,13 +84,35 @@ def test_a_move_the_day_after_the_end_is_paid_once_per_client_to_the_harm_minimi
     ends = {(r["id"], e["id"]): e["end"] for r in moved for e in r["episodes"] if e.get("end")}
     for line in lines:
         start = datetime.date.fromisoformat(ends[(line.client, line.unit)]) + datetime.timedelta(days=1)
-        assert line.date == start
+        assert line.date == start + STAY
 
 
-def test_treatment_alongside_the_prescription_or_from_another_modality_is_no_move(oxfordshire, cohort):
-    assert move_lines(oxfordshire.pay(with_follow_on(cohort, days_after_end=-1), AS_OF)) == []
+def test_treatment_ended_alongside_the_prescription_too_late_or_from_another_modality_is_no_move(
+        oxfordshire, cohort):
+    assert move_lines(oxfordshire.pay(with_follow_on(cohort, days_after_end=-40, lasting=39), AS_OF)) == []
     assert move_lines(oxfordshire.pay(with_follow_on(cohort, days_after_end=29), AS_OF)) == []
     assert move_lines(oxfordshire.pay(with_follow_on(cohort, days_after_end=1, modality="other"), AS_OF)) == []
-    # the same cohorts with a move inside the 28 days do pay: the checks above can fail
+    # the same cohorts with a move inside the 28 days, or a handover, do pay: the checks above can fail
     assert move_lines(oxfordshire.pay(with_follow_on(cohort, days_after_end=28), AS_OF))
     assert move_lines(oxfordshire.pay(with_follow_on(cohort, days_after_end=0), AS_OF))
+    # open on the day the prescription ends and for 28 days after it (a handover)
+    assert move_lines(oxfordshire.pay(with_follow_on(cohort, days_after_end=-40, lasting=40 + 28), AS_OF))
+
+
+def test_a_handover_counts_from_the_day_the_prescription_ends(oxfordshire, cohort):
+    moved = with_follow_on(cohort, days_after_end=-16)
+    lines = move_lines(oxfordshire.pay(moved, AS_OF))
+    ends = {(r["id"], e["id"]): e["end"] for r in moved for e in r["episodes"] if e.get("end")}
+    assert lines and all(line.date == datetime.date.fromisoformat(ends[(line.client, line.unit)]) + STAY
+                         for line in lines)
+
+
+def test_a_stay_short_of_28_days_or_back_on_prescribing_is_no_move(oxfordshire, cohort):
+    assert move_lines(oxfordshire.pay(with_follow_on(cohort, days_after_end=1, lasting=1), AS_OF)) == []
+    assert move_lines(oxfordshire.pay(with_follow_on(cohort, days_after_end=1, lasting=27), AS_OF)) == []
+    churned = with_follow_on(cohort, days_after_end=1, back_on_prescribing_after=5)
+    assert move_lines(oxfordshire.pay(churned, AS_OF)) == []
+    # a stay of exactly 28 days, or going back on prescribing after it, is a move: the checks can fail
+    assert move_lines(oxfordshire.pay(with_follow_on(cohort, days_after_end=1, lasting=28), AS_OF))
+    assert move_lines(oxfordshire.pay(with_follow_on(cohort, days_after_end=1, back_on_prescribing_after=29),
+                                      AS_OF))
