@@ -18,8 +18,7 @@ from __future__ import annotations
 
 import sys
 
-from bench_pay import PBR
-from harness import arguments, median_times_on_cohort, report
+from harness import PBR, arguments, median_times_on_cohort, report
 
 
 def main(argv=None) -> int:

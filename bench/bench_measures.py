@@ -19,8 +19,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from bench_pay import PBR
-from harness import arguments, median_times_on_cohort, report
+from harness import PBR, arguments, median_times_on_cohort, report
 
 BASELINE = [sys.executable, str(Path(__file__).resolve().parent / "baseline_measure.py")]
 

@@ -11,7 +11,6 @@ The ratio, not the absolute speed, is the measure: it holds across machines.
 
 from __future__ import annotations
 
-import argparse
 import datetime
 import json
 import sys
@@ -22,6 +21,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import baseline  # noqa: E402  (this folder)
+from harness import arguments  # noqa: E402
 
 import pbr_rules  # noqa: E402
 from pbr_rules.cohort import generate  # noqa: E402
@@ -37,12 +37,7 @@ def best_of(repeat: int, run) -> float:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--clients", type=int, default=20000)
-    parser.add_argument("--seed", type=int, default=2026)
-    parser.add_argument("--as-of", default="2014-06-30")
-    parser.add_argument("--repeat", type=int, default=3)
-    args = parser.parse_args(argv)
+    args = arguments(__doc__, argv)
     as_of = datetime.date.fromisoformat(args.as_of)
 
     lines = [json.dumps(c) for c in generate(args.clients, args.seed)]

@@ -17,54 +17,26 @@ cost of paying on top of evaluating) and `hand-written / pay` (above 1: pay is f
 
 from __future__ import annotations
 
-import argparse
-import statistics
-import subprocess
 import sys
-import tempfile
-import time
 from pathlib import Path
 
+from harness import PBR, arguments, median_times_on_cohort, report
+
 HERE = Path(__file__).resolve().parent
-PBR = [sys.executable, "-m", "pbr_rules.cli"]
-
-
-def timed(command: list, out: Path) -> float:
-    start = time.perf_counter()
-    with open(out, "w") as handle:
-        subprocess.run(command, check=True, stdout=handle, stderr=subprocess.DEVNULL)
-    return time.perf_counter() - start
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--clients", type=int, default=20000)
-    parser.add_argument("--seed", type=int, default=2026)
-    parser.add_argument("--as-of", default="2014-06-30")
-    parser.add_argument("--repeat", type=int, default=5)
-    args = parser.parse_args(argv)
-
-    with tempfile.TemporaryDirectory() as folder:
-        data, out = Path(folder) / "cohort.jsonl", Path(folder) / "out"
-        subprocess.run(PBR + ["cohort", "--clients", str(args.clients), "--seed", str(args.seed), "--out", str(data)],
-                       check=True, stderr=subprocess.DEVNULL)
-        commands = {
-            "evaluate national": PBR + ["evaluate", "national", "--data", str(data), "--as-of", args.as_of],
-            "pbr evaluate": PBR + ["evaluate", "lincolnshire", "--data", str(data), "--as-of", args.as_of],
-            "pbr pay": PBR + ["pay", "lincolnshire", "--data", str(data), "--as-of", args.as_of],
-            "hand-written pay": [sys.executable, str(HERE / "baseline_pay.py"), str(data), args.as_of],
-        }
-        times: dict = {name: [] for name in commands}
-        for _ in range(args.repeat):  # interleaved, so a slow spell of the machine hits all alike
-            for name, command in commands.items():
-                times[name].append(timed(command, out))
-
-    medians = {name: statistics.median(values) for name, values in times.items()}
+    args = arguments(__doc__, argv, repeat=5)
+    medians = median_times_on_cohort(args, lambda data, on: {
+        "evaluate national": [*PBR, "evaluate", "national", *on],
+        "pbr evaluate": [*PBR, "evaluate", "lincolnshire", *on],
+        "pbr pay": [*PBR, "pay", "lincolnshire", *on],
+        "hand-written pay": [sys.executable, str(HERE / "baseline_pay.py"), str(data), args.as_of],
+    })
     n = args.clients
     print(f"lincolnshire@1.0.0, {n} synthetic clients (seed {args.seed}), as of {args.as_of}, "
           f"median of {args.repeat} interleaved runs, each a whole process")
-    for name, seconds in medians.items():
-        print(f"  {name:18} {seconds:7.2f} s  {n / seconds:10,.0f} clients/s")
+    report(medians, n)
     print(f"pay / evaluate: {medians['pbr pay'] / medians['pbr evaluate']:.2f} (the cost of settling the ledger "
           "and writing lines instead of results)")
     print(f"evaluate lincolnshire / national: {medians['pbr evaluate'] / medians['evaluate national']:.2f} "

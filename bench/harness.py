@@ -5,19 +5,29 @@ from __future__ import annotations
 import argparse
 import statistics
 import subprocess
+import sys
 import tempfile
+import time
 from pathlib import Path
 from typing import Callable
 
-from bench_pay import PBR, timed  # the same way of running and timing a whole process
+PBR = [sys.executable, "-m", "pbr_rules.cli"]
 
 
-def arguments(doc: str, argv=None) -> argparse.Namespace:
+def timed(command: list, out: Path) -> float:
+    """The wall time of a whole process, its output written to ``out`` as a user's would be."""
+    start = time.perf_counter()
+    with open(out, "w") as handle:
+        subprocess.run(command, check=True, stdout=handle, stderr=subprocess.DEVNULL)
+    return time.perf_counter() - start
+
+
+def arguments(doc: str, argv=None, repeat: int = 3) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--clients", type=int, default=20000)
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--as-of", default="2014-06-30")
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--repeat", type=int, default=repeat)
     return parser.parse_args(argv)
 
 
