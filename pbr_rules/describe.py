@@ -640,15 +640,19 @@ class Describer(Visitor):
             amount += f", at most {format_money(node.up_to)}" if node.up_to is not None else ""
         return amount
 
-    def visit_TariffDecl(self, node) -> Reading:
+    def tariff_terms(self, node: tree.TariffDecl) -> str:
+        """What a tariff pays, to whom for a measure's, and whether the amounts are illustrative."""
         amount = self.tariff_amount(node)
         if node.payee is not None:
             amount += f", to {quoted(node.payee)}, once it is achieved"
+        return amount + _illustrative(node)
+
+    def visit_TariffDecl(self, node) -> Reading:
         lines = []
         if node.instalments:
             parts = [self.visit(part) for part in node.instalments] + ["the rest on achievement"]
             lines.append(sentence("paid in instalments: " + listed(parts)))
-        return Reading(f"`{node.name}` pays {amount}{_illustrative(node)}",
+        return Reading(f"`{node.name}` pays {self.tariff_terms(node)}",
                        tuple(lines) + _lines(node.doc) + _because(node.override_reason))
 
     def visit_FeeDecl(self, node) -> Reading:

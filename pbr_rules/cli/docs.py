@@ -14,8 +14,7 @@ def register(command, ruleset_help: str) -> None:
                   "plain English, parameters, the data fields, payments, measures, worked examples computed from "
                   "the rules, and the highlighted source. Bases of the rulesets named are included.", _docs)
     sub.add_argument("rulesets_named", nargs="*", metavar="RULESET",
-                     help=ruleset_help.replace("(the version in force on the as-of date; where a command has no "
-                                               "date, the latest)", "(every version of it)"))
+                     help="a .pbr file, NAME@VERSION, or NAME (every version of it)")
     sub.add_argument("--all", action="store_true", help="every ruleset found (the shipped ones and --rulesets)")
     sub.add_argument("--out", required=True, metavar="DIR", help="the folder to write the site to (made if missing)")
     sub.add_argument("--format", choices=["html", "md"], default="html",

@@ -304,10 +304,7 @@ class _Reader:
 
     def tariff_words(self, tariff) -> str:
         """What an outcome or measure pays, in sentences: the amount, then instalments and the note."""
-        amount = self.describer.tariff_amount(tariff)
-        amount += f", to {quote(tariff.payee)}, once it is achieved" if tariff.payee is not None else ""
-        amount += " (illustrative amounts)" if tariff.illustrative else ""
-        return " ".join((amount + ".", *self.describer.visit(tariff).lines))
+        return " ".join((self.describer.tariff_terms(tariff) + ".", *self.describer.visit(tariff).lines))
 
     def parameters(self) -> tuple:
         rows = []
