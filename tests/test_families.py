@@ -83,3 +83,11 @@ def test_a_family_tariff_reads_in_words(fam):
     assert reading.heading == ('Family tariff `whole_family`: £600.00 once for each family (the clients whose family '
                                'is the same), to "Prime", when every treated member has achieved `planned_exit` '
                                '(illustrative amounts)')
+
+
+@pytest.mark.parametrize("name, taken", [("planned_exit", "an outcome"), ("floor_top_up", "floor top-ups")])
+def test_a_family_tariff_cannot_take_the_name_of_another_paid_item(rulesets, name, taken):
+    rulesets.write("fam", "1.0.0", RULESET.replace("tariff whole_family per family", f"tariff {name} per family"))
+    with pytest.raises(PbrError) as caught:
+        rulesets.load("fam@1.0.0")
+    assert codes_of(caught.value) == [Code.DUPLICATE_NAME] and f"already names {taken}" in str(caught.value)

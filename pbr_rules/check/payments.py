@@ -170,11 +170,20 @@ class PaymentChecker(Visitor):
             self.error(Code.BAD_TARIFF, f"the tariff of `{tariff.name}` has no amount for " + ", ".join(missing),
                        tariff.span, "give every value an amount (£0.00 if it is unpaid)")
 
+    def own_item(self, declaration, table: str, noun: str, example: str) -> None:
+        """Payment lines name their item: a fee or a family tariff cannot take a name that already
+        names an outcome, a measure, another paid item, or floor top-ups."""
+        name, resolved = declaration.name, self.ctx.resolved
+        taken = next((what for other, what in (("outcomes", "an outcome"), ("measures", "a measure"), ("fees", "a fee"),
+                                               ("family_tariffs", "a family tariff"))
+                      if other != table and name in resolved.tables.get(other, ())), None)
+        taken = taken or ("floor top-ups" if name == "floor_top_up" else None)
+        if taken:
+            self.error(Code.DUPLICATE_NAME, f"{noun} cannot be called `{name}`: payment lines name their item, and "
+                       f"`{name}` already names {taken}", declaration.span, f"choose another name, like `{example}`")
+
     def visit_FeeDecl(self, fee: tree.FeeDecl) -> None:
-        if fee.name in self.ctx.resolved.outcomes or fee.name == "floor_top_up":
-            self.error(Code.DUPLICATE_NAME, f"a fee cannot be called `{fee.name}`: payment lines name their item, and "
-                       f"`{fee.name}` already names " + ("an outcome" if fee.name != "floor_top_up" else "floor top-ups"),
-                       fee.span, "choose another name, like `attachment_fee`")
+        self.own_item(fee, "fees", "a fee", "attachment_fee")
         if fee.unit_type != "client":
             unit_list = self.ctx.outcome_checker.unit_list(fee.unit_type, fee.unit_var, fee.span)
             if unit_list is None:
@@ -278,6 +287,7 @@ class PaymentChecker(Visitor):
         self.tables["limits"][limit.name] = limit
 
     def visit_FamilyTariffDecl(self, family: tree.FamilyTariffDecl) -> None:
+        self.own_item(family, "family_tariffs", "a family tariff", "whole_family")
         for name in family.outcomes:
             self.outcome(name, family.span)
         client = self.ctx.schema.records.get("client") if self.ctx.schema is not None else None
