@@ -185,10 +185,6 @@ class VariantRun:
     differences: int
     table: str                   # the comparison table, as `pbr compare` writes it
 
-    @property
-    def outcome_count(self) -> int:
-        return len(self.outcomes)
-
 
 def build_page(ruleset: Ruleset, files: dict, stems: dict, period=None, variant=None) -> RulesetPage:
     """The page of one ruleset; ``files`` names each ruleset file as the reader knows it, ``stems``

@@ -27,7 +27,7 @@ from ..compare import ShadowRun, ShadowSummary
 from ..evaluate import Ruleset, load
 from ..resolve import NAME_REF_RE, RulesetLibrary, version_key
 from ..tree import Status
-from .pages import RulesetPage, VariantRun, build_page, in_force, page_stem
+from .pages import VariantRun, build_page, in_force, page_stem
 from .source import highlighted, stylesheet
 
 FORMATS = {"html": ".html", "md": ".md"}
@@ -246,6 +246,3 @@ def write_site(files: dict, out: Path) -> tuple:
         path.unlink()
     return written, removed
 
-
-def page_of(site: Site, ref: str) -> RulesetPage:
-    return next(page for page in site.pages if page.ref == ref)

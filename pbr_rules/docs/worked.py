@@ -77,10 +77,6 @@ class WorkedExample:
     paid: bool = False           # it expects payments (an empty table of lines then says so)
     clients: int = 1
 
-    @property
-    def passed(self) -> bool:
-        return not self.failures
-
 
 def worked_examples(ruleset: Ruleset) -> list:
     cache: dict = {}
