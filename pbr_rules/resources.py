@@ -23,6 +23,11 @@ def grammar_path() -> Path:
     return _data_dir("grammars") / "pbr.lark"
 
 
+def grammar_tables_path() -> Path:
+    """The parser's tables, built ahead from the grammar (parse/grammar.py)."""
+    return _data_dir("grammars") / "pbr.lalr.json"
+
+
 def grammar_text() -> str:
     return grammar_path().read_text(encoding="utf-8")
 
