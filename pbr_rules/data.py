@@ -68,6 +68,18 @@ class DateOrdered(list):
 
     __slots__ = ("input_index",)
 
+def date_ordered(items: list, key: str | None, has_id: bool) -> list:
+    """A list of records sorted by their date ``key`` when every one has it (stable: same-day
+    records keep input order); a DateOrdered remembers the input order when it changed."""
+    if key and len(items) > 1 and all(item[key] is not None for item in items):
+        ordered = sorted(items, key=lambda item: item[key])
+        if has_id and any(a is not b for a, b in zip(ordered, items)):
+            ordered = DateOrdered(ordered)
+            ordered.input_index = {item["id"]: i for i, item in enumerate(items)}
+        return ordered
+    return items
+
+
 class SeenIds:
     """The client ids met so far in one input: a second client with an id already met is set
     aside (the one place this rule lives, for JSON Lines and CSV extracts alike)."""
@@ -85,28 +97,44 @@ class SeenIds:
         return None
 
 
+_DECODER = json.JSONDecoder(parse_float=Decimal)  # json.loads would build one per line
+
+
 def json_records(lines: Iterable, source: str = "<data>") -> Iterator[tuple]:
     """``(line number, record, None)`` or ``(line number, None, DataError)`` for each non-blank
     line of JSON Lines (str, or bytes in UTF-8), before any schema is applied."""
     for number, line in enumerate(lines, 1):
-        if type(line) is bytes:
-            try:
-                line = line.decode("utf-8")
-            except UnicodeDecodeError as error:
-                yield number, None, DataError(f"not UTF-8 text: byte 0x{line[error.start]:02x} at column "
-                                              f"{error.start + 1}", line_number=number, source=source)
-                continue
-        if not line.strip():
-            continue
+        found = json_record(number, line, source)
+        if found is not None:
+            yield found
+
+
+def json_record(number: int, line, source: str) -> tuple | None:
+    """``(number, record, None)`` or ``(number, None, DataError)`` for one line; None if blank."""
+    if type(line) is bytes:
         try:
-            yield number, json.loads(line, parse_float=Decimal), None
+            line = line.decode("utf-8")
+        except UnicodeDecodeError as error:
+            return number, None, DataError(f"not UTF-8 text: byte 0x{line[error.start]:02x} at column "
+                                           f"{error.start + 1}", line_number=number, source=source)
+    if not line.strip():
+        return None
+    try:
+        return number, _DECODER.decode(line), None
+    except json.JSONDecodeError:
+        try:  # json.loads words a byte order mark as such: the shared decoder would not
+            json.loads(line, parse_float=Decimal)
         except json.JSONDecodeError as error:
-            yield number, None, DataError(f"not valid JSON: {error.msg} (column {error.colno})",
-                                          line_number=number, source=source)
+            return number, None, DataError(f"not valid JSON: {error.msg} (column {error.colno})",
+                                           line_number=number, source=source)
+        raise
 
 
 class ClientReader:
     """Validates and normalises client records for one ruleset's schema."""
+
+    # the fast path (``fast_reader``): a line's normalised client, or None to read it here
+    fast_read = None
 
     def __init__(self, schema: Schema):
         self.records: dict[str, RecordInfo] = schema.records
@@ -128,7 +156,17 @@ class ClientReader:
         for each non-blank line, in order. Lines are str, or bytes in UTF-8 (a line that is not
         UTF-8 is reported and set aside, and the others still read)."""
         seen = SeenIds()
-        for number, obj, problem in json_records(lines, source):
+        fast = self.fast_read
+        for number, line in enumerate(lines, 1):
+            client = fast(line) if fast is not None else None
+            if client is not None:
+                duplicate = seen.duplicate(client["id"], number, source)
+                yield (number, None, [duplicate]) if duplicate is not None else (number, client, None)
+                continue
+            found = json_record(number, line, source)
+            if found is None:  # a blank line
+                continue
+            _, obj, problem = found
             if problem is not None:
                 yield number, None, [problem]
                 continue
@@ -405,14 +443,7 @@ class ClientReader:
                     else:
                         ids[record_id] = i
             items.append(normalised)
-        key = record.dated_by
-        if key and len(items) > 1 and all(item[key] is not None for item in items):
-            ordered = sorted(items, key=lambda item: item[key])  # stable: same-day records keep input order
-            if has_id and any(a is not b for a, b in zip(ordered, items)):
-                ordered = DateOrdered(ordered)
-                ordered.input_index = {item["id"]: i for i, item in enumerate(items)}
-            return ordered
-        return items
+        return date_ordered(items, record.dated_by, has_id)
 
     # ---- as-of views ------------------------------------------------------------------------
     def _view_plan(self, info: RecordInfo):

@@ -21,6 +21,7 @@ from .compile import CompiledRuleset, compile_ruleset
 from .data import ClientReader, SeenIds
 from .dates import parse_iso_date
 from .errors import DataError, InternalError, PbrError, UsageError
+from .fast_reader import FastReader
 from .extracts import ExtractReader, place_errors
 from .measure import MeasureRun, MeasureTally, MemberFinder
 from .pay import ClientPayments, Ledger, PaymentRun, amounts_by_unit
@@ -52,6 +53,8 @@ class Ruleset:
         self.checked = checked
         self.compiled = compiled or compile_ruleset(checked)
         self.reader = ClientReader(checked.schema)
+        fast = FastReader.for_schema(checked.schema, self.reader)
+        self.reader.fast_read = fast.read if fast is not None else None
         self.pipeline = ClientPipeline(self.compiled.outcomes)
         self._traced: CompiledRuleset | None = None
         schedule = checked.payments
