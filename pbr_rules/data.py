@@ -100,6 +100,15 @@ class SeenIds:
 _DECODER = json.JSONDecoder(parse_float=Decimal)  # json.loads would build one per line
 
 
+class _NoDuplicateCheck:
+    @staticmethod
+    def duplicate(client_id, line, source) -> None:
+        return None
+
+
+_NO_CHECK = _NoDuplicateCheck()
+
+
 def json_records(lines: Iterable, source: str = "<data>") -> Iterator[tuple]:
     """``(line number, record, None)`` or ``(line number, None, DataError)`` for each non-blank
     line of JSON Lines (str, or bytes in UTF-8), before any schema is applied."""
@@ -151,11 +160,12 @@ class ClientReader:
                              bool(self._view_plans[record][0])) for field, record in self.lists.items()]
 
     # ---- reading ----------------------------------------------------------------------------
-    def read_jsonl(self, lines: Iterable, source: str = "<data>") -> Iterator:
+    def read_jsonl(self, lines: Iterable, source: str = "<data>", check_duplicates: bool = True) -> Iterator:
         """Yield ``(line_number, client, None)`` or ``(line_number, None, [DataError, ...])``
         for each non-blank line, in order. Lines are str, or bytes in UTF-8 (a line that is not
-        UTF-8 is reported and set aside, and the others still read)."""
-        seen = SeenIds()
+        UTF-8 is reported and set aside, and the others still read). A client whose id an earlier
+        one has is set aside, unless ``check_duplicates`` is off (``jobs`` checks across chunks)."""
+        seen = SeenIds() if check_duplicates else _NO_CHECK
         fast = self.fast_read
         for number, line in enumerate(lines, 1):
             client = fast(line) if fast is not None else None

@@ -121,7 +121,7 @@ def test_every_field_kind_is_read_typed_and_written_by_every_stage():
 FOUNDATION = {"errors", "counts", "values", "words", "resources", "dates", "tree", "visitor", "schema", "results",
               "runtime"}
 STAGES = ["parse", "declarations", "resolve", "data", "fast_reader", "extracts", "check", "analyse", "compile", "pipeline",
-          "measure", "pay", "evaluate", "examples", "statements", "describe", "diff", "compare", "docs", "cohort", "cli",
+          "measure", "pay", "evaluate", "jobs", "examples", "statements", "describe", "diff", "compare", "docs", "cohort", "cli",
           "__init__"]
 
 

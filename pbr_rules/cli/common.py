@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import json
 import sys
@@ -9,6 +10,7 @@ from pathlib import Path
 
 from ..errors import RulesetError, RulesetNotFound, UsageError
 from ..evaluate import Rejected, load
+from ..jobs import Evaluated, evaluate_file
 from ..words import did_you_mean
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_BUG = 0, 1, 2, 3
@@ -113,6 +115,25 @@ def read_data(stack: contextlib.ExitStack, ruleset, path: str, day):
         return ruleset.evaluate_folder(path, day)
     data = stack.enter_context(open_in(path))
     return ruleset.evaluate_lines(data, day, source="<stdin>" if path == "-" else path)
+
+
+def evaluated(stack: contextlib.ExitStack, ruleset, path: str, day, render, jobs: int = 1):
+    """``jobs.Evaluated`` (the result as ``render`` makes it) and Rejecteds for every client, in
+    input order: a JSON Lines file in ``jobs`` processes, stdin and CSV folders in this one."""
+    if jobs > 1 and path != "-" and Path(path).is_file():
+        return evaluate_file(ruleset, path, day, jobs, render)
+    return (item if isinstance(item, Rejected) else Evaluated(None, item.client, render(item))
+            for item in read_data(stack, ruleset, path, day))
+
+
+def jobs_option(value: str) -> int:
+    try:
+        jobs = int(value)
+    except ValueError:
+        jobs = 0
+    if jobs < 1:
+        raise argparse.ArgumentTypeError(f"--jobs takes a number of processes, 1 or more, not {value!r}")
+    return jobs
 
 
 def set_aside(items, error_out, counts: dict):

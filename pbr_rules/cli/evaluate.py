@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import datetime
+import io
 import json
 import sys
 from decimal import Decimal
@@ -16,8 +17,8 @@ from ..errors import UsageError
 from ..evaluate import as_date
 from ..results import TraceKind
 from ..values import format_money
-from .common import (EXIT_OK, add_data_options, add_outcome_option, add_rejected_options, chosen_outcomes,
-                     load_on, not_the_input, open_in, open_out, read_data, set_aside, summary)
+from .common import (EXIT_OK, add_data_options, add_outcome_option, add_rejected_options, chosen_outcomes, evaluated,
+                     jobs_option, load_on, not_the_input, open_in, open_out, set_aside, summary)
 
 
 def register(command, ruleset_help: str) -> None:
@@ -32,6 +33,9 @@ def register(command, ruleset_help: str) -> None:
                      help="write only the counts of results per outcome and status, instead of the results")
     add_outcome_option(sub, "evaluate and write")
     add_rejected_options(sub)
+    sub.add_argument("--jobs", type=jobs_option, default=1, metavar="N",
+                     help="evaluate a JSON Lines file in N processes (default 1); the output is the same, in the same "
+                          "order")
 
     sub = command("explain", "Show how every result for one client was reached.", _explain)
     sub.add_argument("ruleset", metavar="RULESET", help=ruleset_help)
@@ -56,23 +60,54 @@ def _evaluate(args) -> int:
     wanted = frozenset(outcomes) if len(outcomes) < len(ruleset.outcome_names) else None
     counts = {"evaluated": 0, "rejected": 0}
     tally = Tally() if fmt in ("table", "summary") else None
+    table_rows: list = []
     with contextlib.ExitStack() as stack:
-        items = read_data(stack, ruleset, args.data, day)
+        items = evaluated(stack, ruleset, args.data, day, _renderer(fmt, wanted), args.jobs)
         out = stack.enter_context(open_out(args.out))
         error_out = stack.enter_context(open_out(args.errors)) if args.errors else None
-        writer = _writer(fmt, out)
+        if fmt == "csv":
+            out.write(_csv_text([CSV_COLUMNS]))
         for item in set_aside(items, error_out, counts):
-            if wanted is not None:
-                item = item.only(wanted)
-            if tally is not None:
-                tally.add(item)
-            writer(item)
+            if tally is None:
+                out.write(item.rendered)
+                continue
+            tally.add(item.rendered)
+            if fmt == "table":
+                table_rows.extend(_rows(item.rendered, with_reasons=False))
         if fmt == "table":
-            writer(None)
+            _write_table(out, table_rows)
             out.write("\n")
         if tally is not None:
             out.write(counts_at_a_glance(tally, outcomes, ruleset.ref, day))
     return summary(args, counts, "evaluated")
+
+
+def _renderer(fmt: str, wanted):
+    """What is written for a client's result (it runs where the client was evaluated: with --jobs,
+    in a worker): its JSON line, its CSV rows, or, for the table and counts, the result itself."""
+    def only(result):
+        return result if wanted is None else result.only(wanted)
+
+    if fmt == "jsonl":
+        return lambda result: only(result).to_json_line() + "\n"
+    if fmt == "csv":
+        return lambda result: _csv_text(_rows(only(result)))
+    return only
+
+
+def _csv_text(rows) -> str:
+    text = io.StringIO()
+    writer = csv.writer(text, lineterminator="\n")
+    writer.writerows(rows)
+    return text.getvalue()
+
+
+def _write_table(out, rows: list) -> None:
+    header = [c for c in CSV_COLUMNS if c not in ("ruleset", "as_of", "amount", "reasons")]
+    table = [header] + [[r[0], r[3], r[4], r[5], r[6], r[7]] for r in rows]
+    widths = [max(len(str(row[i])) for row in table) for i in range(len(header))]
+    for row in table:
+        out.write("  ".join(str(v).ljust(w) for v, w in zip(row, widths)).rstrip() + "\n")
 
 
 def _output_format(args) -> str:
@@ -89,35 +124,6 @@ def counts_at_a_glance(tally: Tally, outcomes: list[str], ref: str, day) -> str:
     """The counts per outcome and status, under a line naming the ruleset version and the date."""
     clients = f"{tally.clients} client{'s' if tally.clients != 1 else ''}"
     return f"{clients} under {ref} as of {day.isoformat()}\n" + tally_table(tally, outcomes)
-
-
-def _writer(fmt: str, out):
-    if fmt == "summary":
-        return lambda result: None
-    if fmt == "jsonl":
-        def write(result):
-            out.write(result.to_json_line() + "\n")
-        return write
-    if fmt == "csv":
-        writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(CSV_COLUMNS)
-
-        def write(result):
-            for row in _rows(result):
-                writer.writerow(row)
-        return write
-    rows: list = []
-
-    def write(result):
-        if result is not None:
-            rows.extend(_rows(result, with_reasons=False))
-            return
-        header = [c for c in CSV_COLUMNS if c not in ("ruleset", "as_of", "amount", "reasons")]
-        table = [header] + [[r[0], r[3], r[4], r[5], r[6], r[7]] for r in rows]
-        widths = [max(len(str(row[i])) for row in table) for i in range(len(header))]
-        for row in table:
-            out.write("  ".join(str(v).ljust(w) for v, w in zip(row, widths)).rstrip() + "\n")
-    return write
 
 
 def _rows(result, with_reasons: bool = True):

@@ -1,0 +1,77 @@
+"""`pbr evaluate --jobs N` writes byte for byte what one process writes, errors included: results in
+input order, clients set aside with the same words and line numbers, a repeated id caught across
+chunks. Chunks are made small here so that a few hundred clients make many of them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from pbr_rules import jobs
+from pbr_rules.cli import main
+from pbr_rules.cohort import generate
+
+AS_OF = "2014-06-30"
+
+
+@pytest.fixture(scope="module")
+def messy(tmp_path_factory) -> Path:
+    """300 clients, with broken lines, blank lines, a repeated id across the file, and no final newline."""
+    lines = [json.dumps(client) for client in generate(300, seed=7)]
+    lines[5] = lines[5].replace('"episodes"', '"episode"')              # unknown field
+    lines[40] = "{not json"
+    lines[41] = ""
+    lines[120] = json.dumps({**json.loads(lines[3])})                  # the id of line 4 again, far on
+    lines[121] = json.dumps({**json.loads(lines[121]), "id": json.loads(lines[250])["id"]})  # an id that comes later
+    lines[200] = "   "
+    path = tmp_path_factory.mktemp("jobs") / "clients.jsonl"
+    path.write_bytes(("\n".join(lines)).encode("utf-8") + b"\n\xff\xfe broken bytes\n" + lines[7].encode())
+    return path
+
+
+def run(capsys, *args) -> tuple[int, str, str]:
+    code = main([str(a) for a in args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "csv", "table"])
+@pytest.mark.parametrize("count", [2, 3])
+def test_n_processes_write_what_one_writes(capsys, monkeypatch, messy, fmt, count):
+    monkeypatch.setattr(jobs, "CHUNK_BYTES", 4096)
+    one = run(capsys, "evaluate", "national", "--data", messy, "--as-of", AS_OF, "--format", fmt)
+    several = run(capsys, "evaluate", "national", "--data", messy, "--as-of", AS_OF, "--format", fmt,
+                  "--jobs", count)
+    assert several == one
+    assert len(jobs._chunks(str(messy), jobs.CHUNK_BYTES)) > 10
+    assert "300 clients read: 294 evaluated, 6 set aside" in one[2]
+    assert f"{messy}:121: client {json.loads(messy.read_bytes().splitlines()[3])['id']} $.id: duplicate client id" in one[2]
+
+
+def test_n_processes_write_the_same_errors_file(capsys, monkeypatch, messy, tmp_path):
+    monkeypatch.setattr(jobs, "CHUNK_BYTES", 2048)
+    outputs = []
+    for count in (1, 2):
+        out, errors = tmp_path / f"out{count}.jsonl", tmp_path / f"errors{count}.jsonl"
+        code, _, _ = run(capsys, "evaluate", "national", "--data", messy, "--as-of", AS_OF, "--jobs", count,
+                         "--out", out, "--errors", errors, "--outcome", "planned_exit")
+        outputs.append((code, out.read_bytes(), errors.read_bytes()))
+    assert outputs[0] == outputs[1]
+    assert outputs[0][2].count(b"\n") == 6
+
+
+def test_the_chunks_cover_the_file_and_end_at_line_ends(messy):
+    chunks = jobs._chunks(str(messy), 1000)
+    data = messy.read_bytes()
+    assert chunks[0][0] == 0 and chunks[-1][1] == len(data)
+    assert all(a[1] == b[0] for a, b in zip(chunks, chunks[1:]))
+    assert all(data[end - 1:end] == b"\n" for _, end in chunks[:-1])
+
+
+def test_jobs_must_be_a_positive_number(capsys):
+    with pytest.raises(SystemExit) as exit:
+        main(["evaluate", "national", "--data", "x.jsonl", "--as-of", AS_OF, "--jobs", "0"])
+    assert exit.value.code == 2
+    assert "--jobs takes a number of processes, 1 or more, not '0'" in capsys.readouterr().err
