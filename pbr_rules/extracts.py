@@ -16,16 +16,23 @@ lists of another ruleset. A missing list file means the client has no records of
 file named like a missing one (`episode.csv` without `episodes.csv`) is refused as a likely
 misspelling rather than skipped: skipping it would lose every record in it.
 
-The list files are read whole and grouped by client (memory grows with them); clients.csv is
-read one row at a time, and clients come out in its order.
+Clients come out in clients.csv order. When clients.csv is sorted by id (extracts usually are),
+every file is streamed: the list files are merged beside it by client id, and a list file that is
+not sorted by client_id is first sorted through temporary files, in runs of ``RUN_ROWS`` rows, so
+memory stays flat for any number of clients. When clients.csv is not sorted, the list files are
+read whole and grouped by client, with a note that says so.
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import difflib
+import heapq
 import logging
+import os
 import re
+import tempfile
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Iterator
@@ -67,12 +74,26 @@ class ExtractReader:
     def read(self, folder: str | Path) -> Iterator[tuple]:
         """Yield ``(client dict, origins, problems)`` per client in clients.csv order, then one
         per client id found only in the list files. ``origins`` maps "$" and "$.LIST[i]" to
-        (file, line); ``problems`` are DataErrors found while reading the CSV itself."""
+        (file, line); ``problems`` are DataErrors found while reading the CSV itself.
+
+        When clients.csv is sorted by id, each list file is streamed beside it in client order (a
+        list file that is not sorted by client_id is first sorted in bounded memory, through
+        temporary files): memory stays flat however many clients there are. Otherwise the list
+        files are read whole and grouped by client, with a note saying so."""
         folder = Path(folder)
-        clients_file = folder / "clients.csv"
         self._check_files(folder)
-        grouped = {name: self._group(folder / f"{name}.csv", name) for name in self.lists}
-        seen: set = set()
+        with contextlib.ExitStack() as stack:
+            if _ids_sorted(folder / "clients.csv", "id"):
+                lists = {name: _StreamedRows(self._rows_by_client(stack, folder / f"{name}.csv", name))
+                         for name in self.lists}
+            else:
+                LOG.warning("pbr: note: clients.csv in %s is not sorted by id, so its list files are read whole "
+                            "(memory grows with them); sort the extracts by client id to read them in bounded "
+                            "memory", folder)
+                lists = {name: _GroupedRows(self._list_rows(folder / f"{name}.csv", name)) for name in self.lists}
+            yield from self._clients(folder / "clients.csv", lists)
+
+    def _clients(self, clients_file: Path, lists: dict) -> Iterator[tuple]:
         with open(clients_file, newline="", encoding="utf-8-sig", errors="surrogateescape") as handle:
             reader = csv.DictReader(handle)
             for row in reader:
@@ -81,31 +102,46 @@ class ExtractReader:
                 origins = {"$": ("clients.csv", line)}
                 problems = [_unreadable(client.get("id"), f"$.{column}", "clients.csv", line)
                             for column in unreadable]
-                client_id = client.get("id")
-                if isinstance(client_id, str) and client_id in seen:
-                    # the duplicate is reported by the JSON reader's rule; keep its rows apart
-                    client_id = None
-                for list_name in self.lists:
-                    rows = grouped[list_name].pop(client_id, []) if client_id is not None else []
+                client_id = client.get("id") if isinstance(client.get("id"), str) else None
+                for list_name, by_client in lists.items():
+                    # a repeated id gets no rows: its first row took them (the duplicate is reported
+                    # by the JSON reader's rule)
+                    rows = by_client.take(client_id) if client_id is not None else []
                     client[list_name] = [record for record, _, _ in rows]
                     for index, (_, where, unreadable) in enumerate(rows):
                         origins[f"$.{list_name}[{index}]"] = where
                         problems += [_unreadable(client_id, f"$.{list_name}[{index}].{column}", *where)
                                      for column in unreadable]
-                if isinstance(client.get("id"), str):
-                    seen.add(client["id"])
                 yield client, origins, problems
-        # rows of clients that clients.csv does not have: reported, never dropped
-        orphans: dict = {}
-        for list_name, by_client in grouped.items():
-            for client_id, rows in by_client.items():
-                orphans.setdefault(client_id, []).append((list_name, rows))
-        for client_id, lists in orphans.items():
-            file, line = lists[0][0] + ".csv", lists[0][1][0][1][1]  # rows hold (record, (file, line), unreadable)
-            problems = [DataError(f"client {client_id} has rows in {name}.csv but no row in clients.csv",
-                                  client=client_id, path="$", line_number=rows[0][1][1], source=f"{name}.csv")
-                        for name, rows in lists]
-            yield {"id": client_id}, {"$": (file, line)}, problems
+        yield from _orphans(lists)
+
+    def _rows_by_client(self, stack: contextlib.ExitStack, path: Path, list_name: str) -> Iterator[tuple]:
+        """The list file's rows ordered by client id (one client's rows in file order)."""
+        if not path.is_file():
+            return iter(())
+        if _ids_sorted(path, CLIENT_ID_COLUMN):
+            return self._list_rows(path, list_name)
+        return self._list_rows(path, list_name, sort_in=stack.enter_context(
+            tempfile.TemporaryDirectory(prefix="pbr-sort-")))
+
+    def _list_rows(self, path: Path, list_name: str, sort_in: str | None = None) -> Iterator[tuple]:
+        """(client id, (record, (file, line), unreadable)) for each row of a list file, in file
+        order, or by client id when sorted in the folder ``sort_in``."""
+        if not path.is_file():
+            return
+        record_name = self.lists[list_name]
+        with open(path, newline="", encoding="utf-8-sig", errors="surrogateescape") as handle:
+            reader = csv.DictReader(handle)
+            header = reader.fieldnames
+            if header is not None and CLIENT_ID_COLUMN not in header:
+                raise UsageError(f"{path.name} has no `{CLIENT_ID_COLUMN}` column",
+                                 hint=f"each row of {path.name} names its client in `{CLIENT_ID_COLUMN}`")
+            rows = ((_client_id_of(row.get(CLIENT_ID_COLUMN)), reader.line_num, row) for row in reader)
+            if sort_in is not None:
+                rows = _external_sort(rows, header, sort_in)
+            for client_id, line, row in rows:
+                record, unreadable = self._row(row, record_name, skip=(CLIENT_ID_COLUMN,))
+                yield client_id, (record, (path.name, line), unreadable)
 
     def _check_files(self, folder: Path) -> None:
         """Refuse a folder without clients.csv or with a file named like a missing one; note the
@@ -130,24 +166,6 @@ class ExtractReader:
         for stem in unknown:
             LOG.warning("pbr: note: %s.csv in %s is not read: the client record has no list called %s "
                         "(the lists: %s)", stem, folder, stem, ", ".join(self.lists) or "none")
-
-    def _group(self, path: Path, list_name: str) -> dict:
-        grouped: dict = {}
-        if not path.is_file():
-            return grouped
-        record_name = self.lists[list_name]
-        with open(path, newline="", encoding="utf-8-sig", errors="surrogateescape") as handle:
-            reader = csv.DictReader(handle)
-            if reader.fieldnames is not None and CLIENT_ID_COLUMN not in reader.fieldnames:
-                raise UsageError(f"{path.name} has no `{CLIENT_ID_COLUMN}` column",
-                                 hint=f"each row of {path.name} names its client in `{CLIENT_ID_COLUMN}`")
-            for row in reader:
-                client_id = (row.get(CLIENT_ID_COLUMN) or "").strip()
-                # an unreadable id still names its rows, shown with a placeholder where bytes were bad
-                client_id = client_id.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
-                record, unreadable = self._row(row, record_name, skip=(CLIENT_ID_COLUMN,))
-                grouped.setdefault(client_id, []).append((record, (path.name, reader.line_num), unreadable))
-        return grouped
 
     def _row(self, row: dict, record_name: str, skip: tuple) -> tuple:
         """The record, and the columns whose cells are not UTF-8 text (left out of it)."""
@@ -183,6 +201,129 @@ class ExtractReader:
         if scalar is Scalar.SET:
             return [value.strip() for value in cell.split(";") if value.strip()]
         return cell  # dates, texts and enum values are checked as written
+
+
+def _client_id_of(cell: str | None) -> str:
+    """A list row's client id; an unreadable one still names its rows, shown with a placeholder
+    where the bytes were bad."""
+    return (cell or "").strip().encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
+def _ids_sorted(path: Path, column: str) -> bool:
+    """Whether the file's ids in ``column`` never go down (a first pass that reads only them; rows
+    without a readable id take no part in the merge and are skipped)."""
+    if not path.is_file():
+        return True
+    with open(path, newline="", encoding="utf-8-sig", errors="surrogateescape") as handle:
+        reader = csv.reader(handle)
+        header = next(reader, None)
+        if header is None or column not in header:
+            return True  # nothing to merge, or refused when the file is read
+        index = len(header) - 1 - header[::-1].index(column)  # a repeated column: the last, as DictReader
+        previous = ""
+        for row in reader:
+            cell = row[index].strip() if index < len(row) else ""
+            if not cell or _UNDECODED.search(cell):
+                continue
+            if column == CLIENT_ID_COLUMN:
+                cell = _client_id_of(cell)
+            if cell < previous:
+                return False
+            previous = cell
+    return True
+
+
+RUN_ROWS = 200_000  # rows sorted in memory at a time when a list file is sorted through temporary files
+
+
+def _external_sort(rows: Iterator[tuple], header: list, folder: str) -> Iterator[tuple]:
+    """``(client id, line, row)`` sorted by client id then line, in runs of ``RUN_ROWS`` written to
+    ``folder`` (a private temporary folder) and merged: bounded memory for any file size."""
+    runs, batch = [], []
+    for client_id, line, row in rows:
+        batch.append((client_id, line, [row.get(column) or "" for column in header]))
+        if len(batch) >= RUN_ROWS:
+            runs.append(_write_run(sorted(batch, key=_by_client), folder, len(runs)))
+            batch = []
+    batch.sort(key=_by_client)
+    merged = heapq.merge(*(_read_run(run) for run in runs), iter(batch), key=_by_client)
+    for client_id, line, cells in merged:
+        yield client_id, line, dict(zip(header, cells))
+
+
+def _by_client(item: tuple) -> tuple:
+    return item[0], item[1]
+
+
+def _write_run(batch: list, folder: str, number: int) -> str:
+    path = os.path.join(folder, f"run-{number}.csv")
+    with open(path, "w", newline="", encoding="utf-8", errors="surrogateescape") as handle:
+        writer = csv.writer(handle)
+        for client_id, line, cells in batch:
+            writer.writerow([client_id, line, *cells])
+    return path
+
+
+def _read_run(path: str) -> Iterator[tuple]:
+    with open(path, newline="", encoding="utf-8", errors="surrogateescape") as handle:
+        for row in csv.reader(handle):
+            yield row[0], int(row[1]), row[2:]
+
+
+class _StreamedRows:
+    """A list file's rows, sorted by client id, taken client by client as clients.csv (sorted by
+    id too) comes; rows of ids that clients.csv passes by are kept as orphans."""
+
+    def __init__(self, rows: Iterator[tuple]):
+        self._rows = rows
+        self._next = next(rows, None)
+        self.orphans: dict = {}
+
+    def take(self, client_id: str) -> list:
+        taken = []
+        while self._next is not None and self._next[0] <= client_id:
+            row_id, row = self._next
+            (taken if row_id == client_id else self.orphans.setdefault(row_id, [])).append(row)
+            self._next = next(self._rows, None)
+        return taken
+
+    def rest(self) -> dict:
+        """Every row clients.csv did not take, by client id (once clients.csv is read)."""
+        while self._next is not None:
+            self.orphans.setdefault(self._next[0], []).append(self._next[1])
+            self._next = next(self._rows, None)
+        return self.orphans
+
+
+class _GroupedRows:
+    """A list file's rows grouped by client id, read whole (clients.csv is not sorted by id)."""
+
+    def __init__(self, rows: Iterator[tuple]):
+        self._by_client: dict = {}
+        for client_id, row in rows:
+            self._by_client.setdefault(client_id, []).append(row)
+
+    def take(self, client_id: str) -> list:
+        return self._by_client.pop(client_id, [])
+
+    def rest(self) -> dict:
+        return self._by_client
+
+
+def _orphans(lists: dict) -> Iterator[tuple]:
+    """Rows of clients that clients.csv does not have: reported, never dropped. A client comes
+    when its first row in the first list that has it comes."""
+    orphans: dict = {}
+    for list_name, by_client in lists.items():
+        rest = by_client.rest()
+        for client_id in sorted(rest, key=lambda found: rest[found][0][1][1]):  # by first line
+            orphans.setdefault(client_id, []).append((list_name, rest[client_id]))
+    for client_id, found in orphans.items():
+        file, line = found[0][0] + ".csv", found[0][1][0][1][1]  # rows hold (record, (file, line), unreadable)
+        problems = [DataError(f"client {client_id} has rows in {name}.csv but no row in clients.csv",
+                              client=client_id, path="$", line_number=rows[0][1][1], source=f"{name}.csv")
+                    for name, rows in found]
+        yield {"id": client_id}, {"$": (file, line)}, problems
 
 
 def _merged_records(schema: Schema, others: tuple) -> dict:

@@ -1,0 +1,112 @@
+"""A folder of CSV extracts is streamed: with clients.csv sorted by id, list files sorted by
+client_id are merged beside it, and list files in any other order are sorted through temporary
+files first. Whatever the order of the list files, the run writes the same bytes and the same
+errors as with sorted files, orphans and broken rows included; with clients.csv unsorted the list
+files are read whole, with a note, and each client still gets its own rows."""
+
+from __future__ import annotations
+
+import csv
+import io
+import random
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from pbr_rules import extracts
+from pbr_rules.cli import main
+
+AS_OF = "2014-06-30"
+
+
+@pytest.fixture(scope="module")
+def sorted_folder(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("extracts") / "sorted"
+    assert main(["cohort", "--clients", "150", "--seed", "11", "--format", "csv", "--out", str(folder)]) == 0
+    _edit(folder / "episodes.csv", lambda rows: rows + [
+        ["C999998", "E1", "2013-01-01", "", "", "", ""][: len(rows[0])],       # an orphan
+        rows[3][:1] + ["E9", "2013-02-30"] + rows[3][3:],                       # not a real date
+    ])
+    _edit(folder / "clients.csv", lambda rows: rows + [rows[5]])              # a repeated client
+    _edit(folder / "offences.csv", lambda rows: rows + [["C999999", "2013-01-01"] + rows[1][2:]])
+    return folder
+
+
+def _edit(path: Path, change) -> None:
+    with open(path, newline="", encoding="utf-8") as handle:
+        rows = list(csv.reader(handle))
+    header, body = rows[0], change(rows[1:] if len(rows) > 1 else [])
+    body = [row for row in body if row]
+    if path.stem == "clients":
+        body.sort(key=lambda row: row[0])
+    elif path.stem != "clients":
+        body.sort(key=lambda row: row[0])  # sorted by client_id, stable: a client's rows keep their order
+    text = io.StringIO()
+    csv.writer(text, lineterminator="\n").writerows([header] + body)
+    path.write_text(text.getvalue(), encoding="utf-8")
+
+
+def shuffled_copy(folder: Path, target: Path, seed: int, clients_too: bool = False) -> Path:
+    shutil.copytree(folder, target)
+    rng = random.Random(seed)
+    for path in target.glob("*.csv"):
+        if path.stem == "clients" and not clients_too:
+            continue
+        lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+        body = lines[1:]
+        rng.shuffle(body)
+        path.write_text(lines[0] + "".join(body), encoding="utf-8")
+    return target
+
+
+def evaluate(capsys, folder: Path, *more) -> tuple:
+    code = main(["evaluate", "national", "--data", str(folder), "--as-of", AS_OF, *more])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def without_places(err: str) -> list:
+    """The rejections, without their lines and list indexes: shuffling moves the rows."""
+    return sorted(re.sub(r"\[\d+\]", "[i]", re.sub(r"^rejected: ([^:]+):\d+:", r"\1:", line))
+                  for line in err.splitlines() if line.startswith("rejected:"))
+
+
+def test_the_fixture_has_orphans_a_repeat_and_a_bad_row(capsys, sorted_folder):
+    _, _, err = evaluate(capsys, sorted_folder)
+    assert "client C999998 has rows in episodes.csv but no row in clients.csv" in err
+    assert "client C999999 has rows in offences.csv but no row in clients.csv" in err
+    assert "duplicate client id" in err and "2013-02-30 is not a real date" in err
+    assert "not sorted" not in err
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_unsorted_list_files_are_sorted_through_temporary_files_to_the_same_output(
+        capsys, monkeypatch, sorted_folder, tmp_path, seed):
+    monkeypatch.setattr(extracts, "RUN_ROWS", 37)  # many runs to merge
+    expected = evaluate(capsys, sorted_folder)
+    shuffled = shuffled_copy(sorted_folder, tmp_path / "shuffled", seed)
+    code, out, err = evaluate(capsys, shuffled)
+    assert (code, out) == expected[:2]
+    assert without_places(err) == without_places(expected[2])
+    assert "not sorted" not in err
+
+
+def test_the_temporary_files_are_removed(capsys, monkeypatch, sorted_folder, tmp_path):
+    monkeypatch.setattr(extracts, "RUN_ROWS", 37)
+    monkeypatch.setenv("TMPDIR", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    import tempfile
+    monkeypatch.setattr(tempfile, "tempdir", None)
+    evaluate(capsys, shuffled_copy(sorted_folder, tmp_path / "shuffled", 3))
+    assert list((tmp_path / "tmp").iterdir()) == []
+
+
+def test_an_unsorted_clients_file_reads_the_lists_whole_with_a_note(capsys, sorted_folder, tmp_path, caplog):
+    expected = evaluate(capsys, sorted_folder, "--format", "csv")
+    shuffled = shuffled_copy(sorted_folder, tmp_path / "all", 4, clients_too=True)
+    code, out, err = evaluate(capsys, shuffled, "--format", "csv")
+    assert code == expected[0]
+    assert sorted(out.splitlines()) == sorted(expected[1].splitlines())
+    assert "clients.csv in" in caplog.text and "is not sorted by id" in caplog.text
