@@ -10,6 +10,7 @@ from __future__ import annotations
 import calendar
 import datetime
 import json
+import sys
 from decimal import Decimal
 
 SUCCESS = {"completed_drug_free", "completed_alcohol_free", "completed_occasional_user"}
@@ -175,3 +176,25 @@ def evaluate(client: dict, as_of: datetime.date) -> list:
 
 def evaluate_line(line: str, as_of: datetime.date) -> list:
     return evaluate(prepare(json.loads(line, parse_float=Decimal)), as_of)
+
+
+def main(argv: list) -> int:
+    """`python bench/baseline.py FILE DATE`: every client's results as JSON Lines on standard
+    output, as a hand-written script would write them (what `bench/run.py` times `pbr evaluate`
+    against)."""
+    path, as_of = argv
+    day = datetime.date.fromisoformat(as_of)
+    write = sys.stdout.write
+    with open(path, encoding="utf-8") as lines:
+        for line in lines:
+            raw = json.loads(line, parse_float=Decimal)
+            rows = evaluate(prepare(raw), day)
+            write(json.dumps({"client": raw["id"], "results": [
+                {"outcome": outcome, "unit": unit, "status": status, "date": date and date.isoformat(),
+                 "due": due and due.isoformat(), "reasons": reasons}
+                for outcome, unit, status, date, due, reasons in rows]}, ensure_ascii=False) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
