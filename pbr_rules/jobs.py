@@ -17,7 +17,7 @@ from __future__ import annotations
 import io
 import multiprocessing
 import os
-from typing import Callable, Iterator
+from typing import Callable, Iterator, Optional
 
 import attrs
 
@@ -30,11 +30,14 @@ CHUNK_BYTES = 2 << 20  # big enough that a chunk's overhead is lost in its work,
 
 @attrs.frozen(slots=True)
 class Evaluated:
-    """One client evaluated in a worker: its line, id, and the result as ``render`` made it."""
+    """One client evaluated: its line, id, and the result as ``render`` made it. Where ``render``
+    makes bytes (a JSON line, CSV rows), the clients of a chunk that come in a row unrejected are
+    given as one: ``rendered`` their bytes joined, ``clients`` how many (line and id are then None)."""
 
-    line_number: int
-    client: str
+    line_number: Optional[int]
+    client: Optional[str]
     rendered: object
+    clients: int = 1
 
 
 def evaluate_file(ruleset, path: str, as_of, jobs: int, render: Callable,
@@ -64,19 +67,29 @@ def _in_order(chunk_results, source: str) -> Iterator:
     seen = SeenIds()
     before = 0  # lines in the chunks already given
     for lines, items in chunk_results:
+        run: list = []  # rendered bytes of clients in a row, written as one
         for item in items:
-            if type(item) is Evaluated:
-                line = before + item.line_number
-                duplicate = seen.duplicate(item.client, line, source)
-                if duplicate is not None:
-                    yield Rejected(line, item.client, (duplicate,))
-                else:
-                    yield Evaluated(line, item.client, item.rendered)
-            else:
-                number, client, problems = item
-                errors = tuple(DataError(message, client=who, path=where, line_number=before + number, source=source)
-                               for message, who, where in problems)
-                yield Rejected(before + number, client, errors)
+            number = before + item[0]
+            if len(item) == 3:  # (line, client id, rendered)
+                client_id, rendered = item[1], item[2]
+                duplicate = seen.duplicate(client_id, number, source)
+                if duplicate is None:
+                    if type(rendered) is bytes:
+                        run.append(rendered)
+                    else:
+                        yield Evaluated(number, client_id, rendered)
+                    continue
+                rejected = Rejected(number, client_id, (duplicate,))
+            else:  # (line, client id, [(message, client, path), ...], None): set aside in the worker
+                rejected = Rejected(number, item[1], tuple(
+                    DataError(message, client=who, path=where, line_number=number, source=source)
+                    for message, who, where in item[2]))
+            if run:
+                yield Evaluated(None, None, b"".join(run), len(run))
+                run = []
+            yield rejected
+        if run:
+            yield Evaluated(None, None, b"".join(run), len(run))
         before += lines
 
 
@@ -105,7 +118,7 @@ def _work_on(job):
     ruleset, path, as_of, render = job
 
     def work(chunk: tuple[int, int]):
-        """(lines in the chunk, [Evaluated | (line, client, [(message, client, path), ...]), ...])"""
+        """(lines in the chunk, [(line, client id, rendered) | (line, client id, problems, None), ...])"""
         start, end = chunk
         with open(path, "rb") as data:
             data.seek(start)
@@ -113,9 +126,9 @@ def _work_on(job):
         items: list = []
         for number, client, errors in ruleset.reader.read_jsonl(io.BytesIO(text), path, check_duplicates=False):
             if errors:
-                items.append((number, errors[0].client, [(e.message, e.client, e.path) for e in errors]))
+                items.append((number, errors[0].client, [(e.message, e.client, e.path) for e in errors], None))
             else:
                 result = ruleset.evaluate_prepared(client, as_of)
-                items.append(Evaluated(number, result.client, render(result)))
+                items.append((number, result.client, render(result)))
         return text.count(b"\n"), items
     return work

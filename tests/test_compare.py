@@ -306,3 +306,34 @@ def test_measures_are_compared_status_and_value_under_each(tmp_path):
     for item in compare(bracknell, bracknell, clients, "2014-03-31"):
         itself.add(item)
     assert "yes" not in itself.table().split("Cohort measures")[1].split("Paid per provider")[0]
+
+
+def _shadow_items(run: ShadowRun, lines: list) -> list:
+    def key(item):
+        if isinstance(item, Compared):
+            return ("compared", item.a.to_json(), item.b.to_json(), item.differences, item.reworded)
+        return ("rejected", item.line_number, item.client, [e.to_json() for e in item.errors])
+    return [key(item) for item in run.compare_lines(lines, "in.jsonl")]
+
+
+def test_the_shadow_run_reads_the_same_with_the_fast_paths_and_without(local):
+    """Lines with fields only one ruleset knows, broken lines, a repeated id: the fast paths take
+    only lines both accept as they are, and the result is the one the slow path gives."""
+    national = pbr_rules.load("national")
+    clients = [json.loads(line) for line in COHORT.read_text().splitlines()[:40]]
+    clients[3]["referral_source"] = "GP"                                   # only local knows it
+    clients[4]["episodes"] = [dict(e, keyworker="K") for e in clients[4]["episodes"]]
+    clients[5]["naloxone_kits"] = [{"date": "2013-01-01"}]
+    clients[6]["episodes"] = [{"id": "E1", "start": "2013-02-30"}]         # both reject
+    clients[7]["id"] = clients[2]["id"]                                    # a repeated id
+    lines = [json.dumps(c) for c in clients] + ["{broken", "", json.dumps(clients[0]).encode()]
+    run = ShadowRun(national, local, "2014-06-30")
+    fast = _shadow_items(run, lines)
+    saved = national.reader.fast_read, local.reader.fast_read
+    national.reader.fast_read = local.reader.fast_read = None
+    try:
+        slow = _shadow_items(ShadowRun(national, local, "2014-06-30"), lines)
+    finally:
+        national.reader.fast_read, local.reader.fast_read = saved
+    assert fast == slow
+    assert sum(1 for item in fast if item[0] == "rejected") == 4

@@ -147,7 +147,7 @@ def set_aside(items, error_out, counts: dict):
                 else:
                     print(f"rejected: {error}", file=sys.stderr)
         else:
-            counts["evaluated"] += 1
+            counts["evaluated"] += getattr(item, "clients", 1)
             yield item
 
 

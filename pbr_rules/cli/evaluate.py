@@ -65,11 +65,12 @@ def _evaluate(args) -> int:
         items = evaluated(stack, ruleset, args.data, day, _renderer(fmt, wanted), args.jobs)
         out = stack.enter_context(open_out(args.out))
         error_out = stack.enter_context(open_out(args.errors)) if args.errors else None
+        write = _bytes_writer(out)
         if fmt == "csv":
-            out.write(_csv_text([CSV_COLUMNS]))
+            write(_csv_text([CSV_COLUMNS]).encode("utf-8"))
         for item in set_aside(items, error_out, counts):
             if tally is None:
-                out.write(item.rendered)
+                write(item.rendered)
                 continue
             tally.add(item.rendered)
             if fmt == "table":
@@ -84,15 +85,25 @@ def _evaluate(args) -> int:
 
 def _renderer(fmt: str, wanted):
     """What is written for a client's result (it runs where the client was evaluated: with --jobs,
-    in a worker): its JSON line, its CSV rows, or, for the table and counts, the result itself."""
+    in a worker): its JSON line or CSV rows as UTF-8, or, for the table and counts, the result itself."""
     def only(result):
         return result if wanted is None else result.only(wanted)
 
     if fmt == "jsonl":
-        return lambda result: only(result).to_json_line() + "\n"
+        return lambda result: (only(result).to_json_line() + "\n").encode("utf-8")
     if fmt == "csv":
-        return lambda result: _csv_text(_rows(only(result)))
+        return lambda result: _csv_text(_rows(only(result))).encode("utf-8")
     return only
+
+
+def _bytes_writer(out):
+    """Writes UTF-8 bytes to a text stream's buffer, after what was written to it as text (a
+    stream without one, such as an io.StringIO standing in for standard output, gets the text)."""
+    buffer = getattr(out, "buffer", None)
+    if buffer is None:
+        return lambda data: out.write(data.decode("utf-8"))
+    out.flush()
+    return buffer.write
 
 
 def _csv_text(rows) -> str:
