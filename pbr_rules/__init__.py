@@ -11,10 +11,28 @@ resolve -> check -> analyse -> compile -> evaluate.
 
 from __future__ import annotations
 
+import importlib
+
 from .errors import (DataError, InternalError, PbrError, RulesetError, RulesetErrors,
                      RulesetNotFound, RulesetSyntaxError, UsageError)
-from .evaluate import ClientResult, OutcomeResult, Rejected, Ruleset, load
-from .resolve import RulesetLibrary
+
+# imported on first use: `import pbr_rules.cli` (and `pbr --help`) need not load every stage
+_LAZY = {"load": "evaluate", "Ruleset": "evaluate", "ClientResult": "evaluate", "OutcomeResult": "evaluate",
+         "Rejected": "evaluate", "RulesetLibrary": "resolve"}
+
+
+def __getattr__(name: str):
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'pbr_rules' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
+
 
 __all__ = ["load", "Ruleset", "ClientResult", "OutcomeResult", "Rejected", "RulesetLibrary",
            "PbrError", "RulesetError", "RulesetErrors", "RulesetSyntaxError", "RulesetNotFound",

@@ -75,3 +75,44 @@ def test_jobs_must_be_a_positive_number(capsys):
         main(["evaluate", "national", "--data", "x.jsonl", "--as-of", AS_OF, "--jobs", "0"])
     assert exit.value.code == 2
     assert "--jobs takes a number of processes, 1 or more, not '0'" in capsys.readouterr().err
+
+
+class Terminal:
+    """A stream that says it is a terminal, keeping what is written."""
+
+    def __init__(self, terminal: bool = True):
+        self.terminal, self.text = terminal, ""
+
+    def isatty(self) -> bool:
+        return self.terminal
+
+    def write(self, text: str) -> None:
+        self.text += text
+
+    def flush(self) -> None:
+        pass
+
+
+def test_progress_is_drawn_on_a_terminal_and_cleared(monkeypatch):
+    from pbr_rules.cli import common
+    clock = iter([0.0, 0.5, 1.2, 1.3, 2.0])
+    monkeypatch.setattr(common.time, "monotonic", lambda: next(clock))
+    stream = Terminal()
+    progress = common.Progress(stream)
+    progress.update({"evaluated": 10, "rejected": 0})     # 0.5 s: not yet
+    assert stream.text == ""
+    progress.update({"evaluated": 1199, "rejected": 1})   # 1.2 s
+    assert stream.text == "\rpbr: 1,200 clients read, 1 set aside, 1,000 a second\x1b[K"
+    progress.update({"evaluated": 1300, "rejected": 1})   # 1.3 s: too soon to redraw
+    progress.clear()
+    assert stream.text.endswith("\r\x1b[K") and stream.text.count("clients read") == 1
+
+
+def test_no_progress_where_standard_error_is_not_a_terminal(monkeypatch):
+    from pbr_rules.cli import common
+    monkeypatch.setattr(common.time, "monotonic", lambda: 100.0)
+    stream = Terminal(terminal=False)
+    progress = common.Progress(stream)
+    progress.update({"evaluated": 10**6, "rejected": 0})
+    progress.clear()
+    assert stream.text == ""

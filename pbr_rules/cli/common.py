@@ -6,6 +6,7 @@ import argparse
 import contextlib
 import json
 import sys
+import time
 from pathlib import Path
 
 from ..errors import RulesetError, RulesetNotFound, UsageError
@@ -137,7 +138,9 @@ def jobs_option(value: str) -> int:
 
 
 def set_aside(items, error_out, counts: dict):
-    """The evaluated clients; each rejected one is reported (to --errors or standard error)."""
+    """The evaluated clients; each rejected one is reported (to --errors or standard error). While
+    it runs, a line on standard error shows the progress when that is a terminal."""
+    progress = Progress(sys.stderr)
     for item in items:
         if isinstance(item, Rejected):
             counts["rejected"] += 1
@@ -145,10 +148,53 @@ def set_aside(items, error_out, counts: dict):
                 if error_out is not None:
                     error_out.write(json.dumps(error.to_json(), ensure_ascii=False) + "\n")
                 else:
+                    progress.clear()
                     print(f"rejected: {error}", file=sys.stderr)
         else:
             counts["evaluated"] += getattr(item, "clients", 1)
             yield item
+        progress.update(counts)
+    progress.clear()
+
+
+class Progress:
+    """``pbr: 120,000 clients read, 3 set aside, 8,200 a second``, redrawn in place about twice a
+    second from the first second of a run on: only when the stream is a terminal, so files, pipes
+    and logs never get it."""
+
+    EVERY = 0.5  # seconds between redraws
+
+    def __init__(self, stream):
+        self._stream = stream if _is_terminal(stream) else None
+        self._start = time.monotonic()
+        self._next = self._start + 1.0
+        self._shown = False
+
+    def update(self, counts: dict) -> None:
+        if self._stream is None:
+            return
+        now = time.monotonic()
+        if now < self._next:
+            return
+        self._next = now + self.EVERY
+        read = counts["evaluated"] + counts["rejected"]
+        self._stream.write(f"\rpbr: {read:,} clients read, {counts['rejected']:,} set aside, "
+                           f"{read / (now - self._start):,.0f} a second\x1b[K")
+        self._stream.flush()
+        self._shown = True
+
+    def clear(self) -> None:
+        if self._shown:
+            self._stream.write("\r\x1b[K")
+            self._stream.flush()
+            self._shown = False
+
+
+def _is_terminal(stream) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):  # no isatty, or closed
+        return False
 
 
 def summary(args, counts: dict, done: str) -> int:
