@@ -116,3 +116,13 @@ def test_no_progress_where_standard_error_is_not_a_terminal(monkeypatch):
     progress.update({"evaluated": 10**6, "rejected": 0})
     progress.clear()
     assert stream.text == ""
+
+
+@pytest.mark.parametrize("command", [["pay", "lincolnshire"], ["pay", "bracknell@1.1.0", "--format", "csv"],
+                                     ["measures", "wigan@1.1.0"], ["measures", "bracknell@1.0.0", "--format", "table"]])
+def test_pay_and_measures_in_n_processes_write_what_one_writes(capsys, monkeypatch, messy, command):
+    monkeypatch.setattr(jobs, "CHUNK_BYTES", 4096)
+    one = run(capsys, *command, "--data", messy, "--as-of", AS_OF, "--jobs", 1)
+    several = run(capsys, *command, "--data", messy, "--as-of", AS_OF, "--jobs", 3)
+    assert several == one
+    assert one[1] and "300 clients read: 294" in one[2]

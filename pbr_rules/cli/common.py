@@ -11,7 +11,7 @@ from pathlib import Path
 
 from ..errors import RulesetError, RulesetNotFound, UsageError
 from ..evaluate import Rejected, load
-from ..jobs import Evaluated, evaluate_file
+from ..jobs import DEFAULT_JOBS, Evaluated, evaluate_file
 from ..words import did_you_mean
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_BUG = 0, 1, 2, 3
@@ -125,6 +125,22 @@ def evaluated(stack: contextlib.ExitStack, ruleset, path: str, day, render, jobs
         return evaluate_file(ruleset, path, day, jobs, render)
     return (item if isinstance(item, Rejected) else Evaluated(None, item.client, render(item))
             for item in read_data(stack, ruleset, path, day))
+
+
+def client_results(stack: contextlib.ExitStack, ruleset, path: str, day, jobs: int, keep):
+    """ClientResults, as ``keep`` leaves them (what the command needs of each: it runs in the
+    worker that evaluated the client), and Rejecteds, in input order; a JSON Lines file is read in
+    ``jobs`` processes, stdin and CSV folders in this one."""
+    if jobs > 1 and path != "-" and Path(path).is_file():
+        return (item.rendered if isinstance(item, Evaluated) else item
+                for item in evaluate_file(ruleset, path, day, jobs, keep))
+    return read_data(stack, ruleset, path, day)
+
+
+def add_jobs_option(sub) -> None:
+    sub.add_argument("--jobs", type=jobs_option, default=DEFAULT_JOBS, metavar="N",
+                     help=f"read a JSON Lines file in N processes (default {DEFAULT_JOBS}, the cores this "
+                          "machine gives the run, at most 8); the output is the same, in the same order")
 
 
 def jobs_option(value: str) -> int:

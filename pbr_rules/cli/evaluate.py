@@ -18,7 +18,7 @@ from ..evaluate import as_date
 from ..results import TraceKind
 from ..values import format_money
 from .common import (EXIT_OK, add_data_options, add_outcome_option, add_rejected_options, chosen_outcomes, evaluated,
-                     jobs_option, load_on, not_the_input, open_in, open_out, set_aside, summary)
+                     add_jobs_option, load_on, not_the_input, open_in, open_out, set_aside, summary)
 
 
 def register(command, ruleset_help: str) -> None:
@@ -33,9 +33,7 @@ def register(command, ruleset_help: str) -> None:
                      help="write only the counts of results per outcome and status, instead of the results")
     add_outcome_option(sub, "evaluate and write")
     add_rejected_options(sub)
-    sub.add_argument("--jobs", type=jobs_option, default=1, metavar="N",
-                     help="evaluate a JSON Lines file in N processes (default 1); the output is the same, in the same "
-                          "order")
+    add_jobs_option(sub)
 
     sub = command("explain", "Show how every result for one client was reached.", _explain)
     sub.add_argument("ruleset", metavar="RULESET", help=ruleset_help)

@@ -10,8 +10,8 @@ import attrs
 from ..evaluate import as_date
 from ..words import did_you_mean
 from ..errors import UsageError
-from .common import (add_data_options, add_rejected_options, load_on, not_the_input, open_out, read_data,
-                     set_aside, summary)
+from .common import (add_data_options, add_jobs_option, add_rejected_options, client_results, load_on,
+                     not_the_input, open_out, set_aside, summary)
 
 
 def register(command, ruleset_help: str) -> None:
@@ -25,6 +25,7 @@ def register(command, ruleset_help: str) -> None:
                      help="only this measure; repeat it for several")
     sub.add_argument("--out", metavar="FILE", help="write here (default: standard output)")
     add_rejected_options(sub)
+    add_jobs_option(sub)
 
 
 def _measures(args) -> int:
@@ -36,7 +37,7 @@ def _measures(args) -> int:
         print(f"pbr: {ruleset.ref} has no cohort measures", file=sys.stderr)
     counts = {"evaluated": 0, "rejected": 0}
     with contextlib.ExitStack() as stack:
-        items = read_data(stack, ruleset, args.data, day)
+        items = client_results(stack, ruleset, args.data, day, args.jobs, _needed_to_measure)
         error_out = stack.enter_context(open_out(args.errors)) if args.errors else None
         run = ruleset.measure_results(set_aside(items, error_out, counts), day).only(wanted)
         run = attrs.evolve(run, set_aside=counts["rejected"])
@@ -57,3 +58,8 @@ def _chosen(values, ruleset) -> list[str]:
             raise UsageError(f"{ruleset.ref} has no measure `{name}`",
                              hint=did_you_mean(name, known) or f"its measures are: {', '.join(known) or 'none'}")
     return asked or known
+
+
+def _needed_to_measure(result):
+    """What a worker sends back of a client's result: its cohort memberships (not its result rows)."""
+    return attrs.evolve(result, rows=(), lines=(), forecast=(), families=())

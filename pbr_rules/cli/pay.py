@@ -6,9 +6,11 @@ import contextlib
 import json
 import sys
 
+import attrs
+
 from ..evaluate import as_date
-from .common import (add_data_options, add_rejected_options, load_on, not_the_input, open_out, read_data,
-                     set_aside, summary)
+from .common import (add_data_options, add_jobs_option, add_rejected_options, client_results, load_on,
+                     not_the_input, open_out, set_aside, summary)
 
 
 def register(command, ruleset_help: str) -> None:
@@ -23,6 +25,7 @@ def register(command, ruleset_help: str) -> None:
     sub.add_argument("--out", metavar="FILE", help="write here (default: standard output)")
     sub.add_argument("--shadow", action="store_true", help='mark every output "shadow: not for payment"')
     add_rejected_options(sub)
+    add_jobs_option(sub)
 
 
 def _pay(args) -> int:
@@ -36,7 +39,7 @@ def _pay(args) -> int:
         print(f"pbr: {ruleset.ref} has no tariffs or fees: nothing is paid", file=sys.stderr)
     counts = {"evaluated": 0, "rejected": 0}
     with contextlib.ExitStack() as stack:
-        items = read_data(stack, ruleset, args.data, day)
+        items = client_results(stack, ruleset, args.data, day, args.jobs, _needed_to_pay)
         error_out = stack.enter_context(open_out(args.errors)) if args.errors else None
         run = ruleset.pay_results(set_aside(items, error_out, counts), day, from_date, to_date, args.shadow)
         out = stack.enter_context(open_out(args.out))
@@ -48,3 +51,8 @@ def _pay(args) -> int:
         else:
             out.write(render(run, args.format, set_aside=counts["rejected"]))
     return summary(args, counts, "paid")
+
+
+def _needed_to_pay(result):
+    """What a worker sends back of a client's result: its payment lines, forecast, family parts and cohort memberships (not its result rows)."""
+    return attrs.evolve(result, rows=())
