@@ -48,9 +48,10 @@ def generate(clients: int, seed: int, start: datetime.date = START, extras=()) -
     follow-on episodes (the moves from prescribing into recovery they exist to show)."""
     rng = random.Random(seed)
     extra_rng = random.Random(f"{seed}-extras")  # its own stream: the national fields do not change
+    width = max(6, len(str(clients)))  # ids as wide as the last one, so they sort as text (C000001...)
     for number in range(1, clients + 1):
         edge = EDGE_CASES[number % len(EDGE_CASES)] if rng.random() < 0.15 else None
-        client = _client(rng, f"C{number:06d}", start, edge)
+        client = _client(rng, f"C{number:0{width}d}", start, edge)
         for extra in extras:
             EXTRA_MAKERS[extra](extra_rng, client, number)
         yield client

@@ -142,8 +142,10 @@ def json_record(number: int, line, source: str) -> tuple | None:
 class ClientReader:
     """Validates and normalises client records for one ruleset's schema."""
 
-    # the fast path (``fast_reader``): a line's normalised client, or None to read it here
+    # the fast paths (``fast_reader``): the normalised client of a line, or of a record decoded
+    # already, or None to read it here
     fast_read = None
+    fast_read_record = None
 
     def __init__(self, schema: Schema):
         self.records: dict[str, RecordInfo] = schema.records

@@ -55,6 +55,7 @@ class Ruleset:
         self.reader = ClientReader(checked.schema)
         fast = FastReader.for_schema(checked.schema, self.reader)
         self.reader.fast_read = fast.read if fast is not None else None
+        self.reader.fast_read_record = fast.read_record if fast is not None else None
         self.pipeline = ClientPipeline(self.compiled.outcomes)
         self._traced: CompiledRuleset | None = None
         schedule = checked.payments
@@ -150,8 +151,11 @@ class Ruleset:
             line = origins["$"][1]
             client_id = client.get("id") if isinstance(client.get("id"), str) else None
             if not problems:
-                normalised, problems = self.reader.normalise(client)
-                place_errors(problems, origins)
+                fast = self.reader.fast_read_record
+                normalised = fast(client) if fast is not None else None
+                if normalised is None:
+                    normalised, problems = self.reader.normalise(client)
+                    place_errors(problems, origins)
             if not problems:
                 duplicate = seen.duplicate(client_id, line, "clients.csv")
                 problems = [duplicate] if duplicate else []

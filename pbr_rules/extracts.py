@@ -16,11 +16,11 @@ lists of another ruleset. A missing list file means the client has no records of
 file named like a missing one (`episode.csv` without `episodes.csv`) is refused as a likely
 misspelling rather than skipped: skipping it would lose every record in it.
 
-Clients come out in clients.csv order. When clients.csv is sorted by id (extracts usually are),
-every file is streamed: the list files are merged beside it by client id, and a list file that is
-not sorted by client_id is first sorted through temporary files, in runs of ``RUN_ROWS`` rows, so
-memory stays flat for any number of clients. When clients.csv is not sorted, the list files are
-read whole and grouped by client, with a note that says so.
+Clients come out in clients.csv order. Every file is streamed: the list files are merged beside
+clients.csv in its order, and a list file in another order is first sorted into it through
+temporary files, in runs of ``RUN_ROWS`` rows. When clients.csv is sorted by id (extracts usually
+are) the ids are that order and nothing is held per client; otherwise a first pass over clients.csv
+gives each id its place, the one thing held per client.
 """
 
 from __future__ import annotations
@@ -67,6 +67,7 @@ class ExtractReader:
         Where two schemas disagree on a field's kind, ``schema``'s is used to read its cells."""
         self.records = _merged_records(schema, others)
         self.lists = dict(schema.lists)  # list field -> record type
+        self._column_plans: dict = {}  # record -> column -> how its cells are read (``_column_plan``)
         for other in others:
             for name, record in other.lists.items():
                 self.lists.setdefault(name, record)
@@ -76,37 +77,36 @@ class ExtractReader:
         per client id found only in the list files. ``origins`` maps "$" and "$.LIST[i]" to
         (file, line); ``problems`` are DataErrors found while reading the CSV itself.
 
-        When clients.csv is sorted by id, each list file is streamed beside it in client order (a
-        list file that is not sorted by client_id is first sorted in bounded memory, through
-        temporary files): memory stays flat however many clients there are. Otherwise the list
-        files are read whole and grouped by client, with a note saying so."""
+        Every file is streamed: each list file is merged beside clients.csv in clients.csv's
+        order, and a list file in another order is first sorted into it through temporary files.
+        When clients.csv is sorted by id, ids are the order; otherwise a first pass over it gives
+        each id its place (the one thing held per client)."""
         folder = Path(folder)
         self._check_files(folder)
+        clients_file = folder / "clients.csv"
+        place = None if _sorted_by(clients_file, "id", _client_id_of) else _places(clients_file)
         with contextlib.ExitStack() as stack:
-            if _ids_sorted(folder / "clients.csv", "id"):
-                lists = {name: _StreamedRows(self._rows_by_client(stack, folder / f"{name}.csv", name))
-                         for name in self.lists}
-            else:
-                LOG.warning("pbr: note: clients.csv in %s is not sorted by id, so its list files are read whole "
-                            "(memory grows with them); sort the extracts by client id to read them in bounded "
-                            "memory", folder)
-                lists = {name: _GroupedRows(self._list_rows(folder / f"{name}.csv", name)) for name in self.lists}
-            yield from self._clients(folder / "clients.csv", lists)
+            lists = {name: self._streamed(stack, folder / f"{name}.csv", name, place) for name in self.lists}
+            yield from self._clients(clients_file, lists, place)
 
-    def _clients(self, clients_file: Path, lists: dict) -> Iterator[tuple]:
+    def _clients(self, clients_file: Path, lists: dict, place: dict | None) -> Iterator[tuple]:
         with open(clients_file, newline="", encoding="utf-8-sig", errors="surrogateescape") as handle:
-            reader = csv.DictReader(handle)
-            for row in reader:
+            reader = csv.reader(handle)
+            columns = _columns(next(reader, None) or [])
+            for cells in reader:
+                if not cells:  # a blank line
+                    continue
                 line = reader.line_num
-                client, unreadable = self._row(row, "client", skip=())
+                client, unreadable = self._row(cells, columns, "client", skip=())
                 origins = {"$": ("clients.csv", line)}
                 problems = [_unreadable(client.get("id"), f"$.{column}", "clients.csv", line)
                             for column in unreadable]
                 client_id = client.get("id") if isinstance(client.get("id"), str) else None
+                key = client_id if place is None or client_id is None else place.get(client_id)
                 for list_name, by_client in lists.items():
                     # a repeated id gets no rows: its first row took them (the duplicate is reported
                     # by the JSON reader's rule)
-                    rows = by_client.take(client_id) if client_id is not None else []
+                    rows = by_client.take(key) if key is not None else []
                     client[list_name] = [record for record, _, _ in rows]
                     for index, (_, where, unreadable) in enumerate(rows):
                         origins[f"$.{list_name}[{index}]"] = where
@@ -115,33 +115,32 @@ class ExtractReader:
                 yield client, origins, problems
         yield from _orphans(lists)
 
-    def _rows_by_client(self, stack: contextlib.ExitStack, path: Path, list_name: str) -> Iterator[tuple]:
-        """The list file's rows ordered by client id (one client's rows in file order)."""
-        if not path.is_file():
-            return iter(())
-        if _ids_sorted(path, CLIENT_ID_COLUMN):
-            return self._list_rows(path, list_name)
-        return self._list_rows(path, list_name, sort_in=stack.enter_context(
-            tempfile.TemporaryDirectory(prefix="pbr-sort-")))
-
-    def _list_rows(self, path: Path, list_name: str, sort_in: str | None = None) -> Iterator[tuple]:
-        """(client id, (record, (file, line), unreadable)) for each row of a list file, in file
-        order, or by client id when sorted in the folder ``sort_in``."""
-        if not path.is_file():
-            return
+    def _streamed(self, stack: contextlib.ExitStack, path: Path, list_name: str, place: dict | None):
+        """A list file's rows in clients.csv order (one client's rows in file order), keyed by the
+        client's id, or by its place in clients.csv when ``place`` is given; rows of ids that
+        clients.csv does not have are orphans."""
         record_name = self.lists[list_name]
-        with open(path, newline="", encoding="utf-8-sig", errors="surrogateescape") as handle:
-            reader = csv.DictReader(handle)
-            header = reader.fieldnames
-            if header is not None and CLIENT_ID_COLUMN not in header:
-                raise UsageError(f"{path.name} has no `{CLIENT_ID_COLUMN}` column",
-                                 hint=f"each row of {path.name} names its client in `{CLIENT_ID_COLUMN}`")
-            rows = ((_client_id_of(row.get(CLIENT_ID_COLUMN)), reader.line_num, row) for row in reader)
-            if sort_in is not None:
-                rows = _external_sort(rows, header, sort_in)
-            for client_id, line, row in rows:
-                record, unreadable = self._row(row, record_name, skip=(CLIENT_ID_COLUMN,))
-                yield client_id, (record, (path.name, line), unreadable)
+        header = _header(path)
+        if header is not None and CLIENT_ID_COLUMN not in header:
+            raise UsageError(f"{path.name} has no `{CLIENT_ID_COLUMN}` column",
+                             hint=f"each row of {path.name} names its client in `{CLIENT_ID_COLUMN}`")
+        columns = _columns(header or [])
+        skip = (CLIENT_ID_COLUMN,)
+
+        def read(line: int, cells: list) -> tuple:
+            record, unreadable = self._row(cells, columns, record_name, skip)
+            return record, (path.name, line), unreadable
+
+        orphans: dict = {}
+        if header is None:
+            return _StreamedRows(iter(()), read, orphans)
+        rows = _keyed_rows(path, dict(columns)[CLIENT_ID_COLUMN], _as_written if place is None else place.get,
+                           read, orphans)
+        if not _sorted_by(path, CLIENT_ID_COLUMN, _client_id_of if place is None else
+                          (lambda cell: place.get(_client_id_of(cell)))):
+            folder = stack.enter_context(tempfile.TemporaryDirectory(prefix="pbr-sort-"))
+            rows = _external_sort(rows, folder, str if place is None else int)
+        return _StreamedRows(rows, read, orphans)
 
     def _check_files(self, folder: Path) -> None:
         """Refuse a folder without clients.csv or with a file named like a missing one; note the
@@ -167,51 +166,58 @@ class ExtractReader:
             LOG.warning("pbr: note: %s.csv in %s is not read: the client record has no list called %s "
                         "(the lists: %s)", stem, folder, stem, ", ".join(self.lists) or "none")
 
-    def _row(self, row: dict, record_name: str, skip: tuple) -> tuple:
-        """The record, and the columns whose cells are not UTF-8 text (left out of it)."""
-        info = self.records[record_name]
+    def _row(self, cells: list, columns: list, record_name: str, skip: tuple) -> tuple:
+        """The record of a row's cells (``columns``: each column and the place of its cell), and the
+        columns whose cells are not UTF-8 text (left out of it)."""
+        plans = self._column_plans.get(record_name)
+        if plans is None:
+            plans = self._column_plans[record_name] = {}
         record: dict = {}
         unreadable = []
-        for column, cell in row.items():
-            if column in skip or column is None or cell is None:
+        count = len(cells)
+        for column, index in columns:
+            if index >= count or column in skip:  # a short row: the cells it lacks are empty
                 continue
-            cell = cell.strip()
+            cell = cells[index].strip()
             if cell == "":
                 continue
-            if _UNDECODED.search(cell) or _UNDECODED.search(column):
+            plan = plans.get(column)
+            if plan is None:
+                plan = plans[column] = self._column_plan(record_name, column)
+            if plan is _UNREADABLE_COLUMN or (not cell.isascii() and _UNDECODED.search(cell)):
                 unreadable.append(column.encode("utf-8", "replace").decode("utf-8"))
                 continue
-            name, dot, key = column.partition(".")
-            field = info.fields.get(name)
-            if dot and field is not None and field.scalar is Scalar.MAP:
-                record.setdefault(name, {})[key] = _number(cell)
-            elif field is None:
-                record[column] = cell  # the schema check reports the unknown column
+            name, key, read = plan
+            if key is not None:
+                record.setdefault(name, {})[key] = read(cell)
             else:
-                record[name] = self._cell(cell, field.scalar)
+                record[name] = read(cell)
         return record, unreadable
 
-    @staticmethod
-    def _cell(cell: str, scalar: Scalar):
-        if scalar.numeric:
-            return _number(cell)
-        if scalar is Scalar.BOOL:
-            lowered = cell.lower()
-            return True if lowered in _TRUE else False if lowered in _FALSE else cell
-        if scalar is Scalar.SET:
-            return [value.strip() for value in cell.split(";") if value.strip()]
-        return cell  # dates, texts and enum values are checked as written
+    def _column_plan(self, record_name: str, column: str):
+        """How a column's cells are read: (the field it fills, the map key or None, how a cell is
+        read), worked out once per column."""
+        if _UNDECODED.search(column):
+            return _UNREADABLE_COLUMN
+        name, dot, key = column.partition(".")
+        field = self.records[record_name].fields.get(name)
+        if dot and field is not None and field.scalar is Scalar.MAP:
+            return name, key, _number
+        if field is None:
+            return column, None, _as_written  # the schema check reports the unknown column
+        return name, None, _CELL_READERS.get(field.scalar, _as_written)
 
 
 def _client_id_of(cell: str | None) -> str:
     """A list row's client id; an unreadable one still names its rows, shown with a placeholder
     where the bytes were bad."""
-    return (cell or "").strip().encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    cell = (cell or "").strip()
+    return cell if cell.isascii() else cell.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
-def _ids_sorted(path: Path, column: str) -> bool:
-    """Whether the file's ids in ``column`` never go down (a first pass that reads only them; rows
-    without a readable id take no part in the merge and are skipped)."""
+def _sorted_by(path: Path, column: str, key_of) -> bool:
+    """Whether the keys of the file's rows (``key_of`` their ``column`` cell) never go down: a first
+    pass that reads only that column. Rows without a key take no part in the merge."""
     if not path.is_file():
         return True
     with open(path, newline="", encoding="utf-8-sig", errors="surrogateescape") as handle:
@@ -220,94 +226,137 @@ def _ids_sorted(path: Path, column: str) -> bool:
         if header is None or column not in header:
             return True  # nothing to merge, or refused when the file is read
         index = len(header) - 1 - header[::-1].index(column)  # a repeated column: the last, as DictReader
-        previous = ""
+        previous = None
         for row in reader:
-            cell = row[index].strip() if index < len(row) else ""
-            if not cell or _UNDECODED.search(cell):
+            key = _key_of_cell(row[index] if index < len(row) else "", column, key_of)
+            if key is None:
                 continue
-            if column == CLIENT_ID_COLUMN:
-                cell = _client_id_of(cell)
-            if cell < previous:
+            if previous is not None and key < previous:
                 return False
-            previous = cell
+            previous = key
     return True
+
+
+def _key_of_cell(cell: str, column: str, key_of):
+    if column != CLIENT_ID_COLUMN:  # clients.csv: an empty or unreadable id is no id
+        cell = cell.strip()
+        return key_of(cell) if cell and not _UNDECODED.search(cell) else None
+    return key_of(cell)
+
+
+def _places(clients_file: Path) -> dict:
+    """Each id of clients.csv -> its place (its first row's), from a first pass over the ids."""
+    places: dict = {}
+    with open(clients_file, newline="", encoding="utf-8-sig", errors="surrogateescape") as handle:
+        reader = csv.reader(handle)
+        header = next(reader, None)
+        if header is None or "id" not in header:
+            return places
+        index = len(header) - 1 - header[::-1].index("id")
+        for number, row in enumerate(reader):
+            client_id = _key_of_cell(row[index] if index < len(row) else "", "id", str)
+            if client_id is not None:
+                places.setdefault(client_id, number)
+    return places
+
+
+def _header(path: Path) -> list | None:
+    """The first row of a CSV file; None when there is no file or it is empty."""
+    if not path.is_file():
+        return None
+    with open(path, newline="", encoding="utf-8-sig", errors="surrogateescape") as handle:
+        return next(csv.reader(handle), None)
+
+
+def _columns(header: list) -> list[tuple[str, int]]:
+    """Each column once, in the order it first comes, with the place of its last cell: a repeated
+    column's last cell counts, as with csv.DictReader."""
+    last = {column: index for index, column in enumerate(header)}
+    return [(column, last[column]) for column in dict.fromkeys(header)]
+
+
+def _keyed_rows(path: Path, id_index: int, key_of, read, orphans: dict) -> Iterator[tuple]:
+    """(key, line, client id, cells) for each row of a list file whose client id has a key
+    (``key_of``); the others go straight to ``orphans`` (client id -> rows, ``read``)."""
+    with open(path, newline="", encoding="utf-8-sig", errors="surrogateescape") as handle:
+        reader = csv.reader(handle)
+        next(reader, None)  # the header
+        for cells in reader:
+            if not cells:  # a blank line
+                continue
+            client_id = _client_id_of(cells[id_index] if id_index < len(cells) else None)
+            key = key_of(client_id)
+            if key is None:
+                orphans.setdefault(client_id, []).append(read(reader.line_num, cells))
+            else:
+                yield key, reader.line_num, client_id, cells
 
 
 RUN_ROWS = 200_000  # rows sorted in memory at a time when a list file is sorted through temporary files
 
 
-def _external_sort(rows: Iterator[tuple], header: list, folder: str) -> Iterator[tuple]:
-    """``(client id, line, row)`` sorted by client id then line, in runs of ``RUN_ROWS`` written to
+def _external_sort(rows: Iterator[tuple], folder: str, key_type) -> Iterator[tuple]:
+    """``(key, line, client id, row)`` sorted by key then line, in runs of ``RUN_ROWS`` written to
     ``folder`` (a private temporary folder) and merged: bounded memory for any file size."""
     runs, batch = [], []
-    for client_id, line, row in rows:
-        batch.append((client_id, line, [row.get(column) or "" for column in header]))
+    for item in rows:
+        batch.append(item)
         if len(batch) >= RUN_ROWS:
-            runs.append(_write_run(sorted(batch, key=_by_client), folder, len(runs)))
+            runs.append(_write_run(sorted(batch, key=_by_key), folder, len(runs)))
             batch = []
-    batch.sort(key=_by_client)
-    merged = heapq.merge(*(_read_run(run) for run in runs), iter(batch), key=_by_client)
-    for client_id, line, cells in merged:
-        yield client_id, line, dict(zip(header, cells))
+    batch.sort(key=_by_key)
+    return heapq.merge(*(_read_run(run, key_type) for run in runs), iter(batch), key=_by_key)
 
 
-def _by_client(item: tuple) -> tuple:
+def _by_key(item: tuple) -> tuple:
     return item[0], item[1]
 
 
 def _write_run(batch: list, folder: str, number: int) -> str:
+    """A sorted run: each row as its key, line and client id, then its cells."""
     path = os.path.join(folder, f"run-{number}.csv")
     with open(path, "w", newline="", encoding="utf-8", errors="surrogateescape") as handle:
         writer = csv.writer(handle)
-        for client_id, line, cells in batch:
-            writer.writerow([client_id, line, *cells])
+        for key, line, client_id, cells in batch:
+            writer.writerow([key, line, client_id, *cells])
     return path
 
 
-def _read_run(path: str) -> Iterator[tuple]:
+def _read_run(path: str, key_type) -> Iterator[tuple]:
     with open(path, newline="", encoding="utf-8", errors="surrogateescape") as handle:
-        for row in csv.reader(handle):
-            yield row[0], int(row[1]), row[2:]
+        for cells in csv.reader(handle):
+            yield key_type(cells[0]), int(cells[1]), cells[2], cells[3:]
 
 
 class _StreamedRows:
-    """A list file's rows, sorted by client id, taken client by client as clients.csv (sorted by
-    id too) comes; rows of ids that clients.csv passes by are kept as orphans."""
+    """A list file's rows in clients.csv order, taken client by client as clients.csv comes."""
 
-    def __init__(self, rows: Iterator[tuple]):
+    def __init__(self, rows: Iterator[tuple], read, orphans: dict):
         self._rows = rows
+        self._read = read
         self._next = next(rows, None)
-        self.orphans: dict = {}
+        self.orphans = orphans  # client id -> read rows, for ids clients.csv does not have
 
-    def take(self, client_id: str) -> list:
+    def take(self, key) -> list:
+        """The rows (read) of the client with this key, in file order."""
         taken = []
-        while self._next is not None and self._next[0] <= client_id:
-            row_id, row = self._next
-            (taken if row_id == client_id else self.orphans.setdefault(row_id, [])).append(row)
+        while self._next is not None and self._next[0] <= key:
+            found, line, client_id, row = self._next
+            entry = self._read(line, row)
+            if found == key:
+                taken.append(entry)
+            else:  # passed by: clients.csv has no such id
+                self.orphans.setdefault(client_id, []).append(entry)
             self._next = next(self._rows, None)
         return taken
 
     def rest(self) -> dict:
         """Every row clients.csv did not take, by client id (once clients.csv is read)."""
         while self._next is not None:
-            self.orphans.setdefault(self._next[0], []).append(self._next[1])
+            _, line, client_id, row = self._next
+            self.orphans.setdefault(client_id, []).append(self._read(line, row))
             self._next = next(self._rows, None)
         return self.orphans
-
-
-class _GroupedRows:
-    """A list file's rows grouped by client id, read whole (clients.csv is not sorted by id)."""
-
-    def __init__(self, rows: Iterator[tuple]):
-        self._by_client: dict = {}
-        for client_id, row in rows:
-            self._by_client.setdefault(client_id, []).append(row)
-
-    def take(self, client_id: str) -> list:
-        return self._by_client.pop(client_id, [])
-
-    def rest(self) -> dict:
-        return self._by_client
 
 
 def _orphans(lists: dict) -> Iterator[tuple]:
@@ -348,6 +397,24 @@ def _number(cell: str):
         return Decimal(cell)
     except InvalidOperation:
         return cell  # reported as "expected a number"
+
+
+def _as_written(cell: str) -> str:
+    return cell  # dates, texts and enum values are checked as written
+
+
+def _yes_or_no(cell: str):
+    lowered = cell.lower()
+    return True if lowered in _TRUE else False if lowered in _FALSE else cell
+
+
+def _set_values(cell: str) -> list:
+    return [value.strip() for value in cell.split(";") if value.strip()]
+
+
+_CELL_READERS = {scalar: _number for scalar in Scalar if scalar.numeric} | {Scalar.BOOL: _yes_or_no,
+                                                                         Scalar.SET: _set_values}
+_UNREADABLE_COLUMN = ("", None, None)  # a column whose name is not UTF-8 text: its cells are reported
 
 
 def place_errors(errors: list, origins: dict) -> list:

@@ -61,6 +61,14 @@ class FastReader:
         except self._errors:
             return None
 
+    def read_record(self, record: dict) -> dict | None:
+        """The same for a client already decoded into JSON's kinds of value (texts, ints, Decimals,
+        true/false, lists and dicts: a CSV extract's rows, say), or None to leave it to the slow path."""
+        try:
+            return self._convert(msgspec.convert(record, self._structs["client"]), "client")
+        except self._errors:
+            return None
+
     # ---- the Struct types -----------------------------------------------------------------------
     def _struct(self, record_name: str):
         struct = self._structs.get(record_name)

@@ -199,3 +199,19 @@ def test_without_msgspec_every_line_takes_the_slow_path(kinds, monkeypatch):
     import pbr_rules.fast_reader as fast_reader
     monkeypatch.setattr(fast_reader, "msgspec", None)
     assert FastReader.for_schema(kinds.checked.schema, kinds.reader) is None
+
+
+@settings(max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(line=lines)
+def test_the_fast_path_for_decoded_records_agrees_with_the_slow_path_too(readers, line):
+    """What a CSV extract gives (JSON's kinds of value, no floats) takes the same fast path."""
+    reader, fast = readers
+    found = json_record(1, line, "<test>")
+    if found is None or found[2] is not None:
+        return
+    quick = fast.read_record(found[1])
+    if quick is None:
+        return
+    slow, errors = reader.normalise(found[1])
+    assert not errors, f"the fast path accepted a record the slow path rejects: {errors}"
+    assert same(quick, slow)
