@@ -12,6 +12,7 @@ import calendar
 import datetime
 import re
 
+from .errors import UsageError
 from .values import Duration
 
 ISO_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")  # ASCII digits only
@@ -56,3 +57,15 @@ def parse_iso_date(text: str) -> datetime.date:
         return datetime.date.fromisoformat(text)
     except ValueError:
         raise ValueError(f"{text} is not a real date") from None
+
+
+def as_date(value, what: str = "as-of date") -> datetime.date:
+    if isinstance(value, datetime.datetime):
+        return value.date()
+    if isinstance(value, datetime.date):
+        return value
+    try:
+        return parse_iso_date(value)
+    except ValueError as error:
+        raise UsageError(f"the {what} {value!r} is not a date: {error}",
+                         hint="write it as YYYY-MM-DD, for example 2013-06-30") from None

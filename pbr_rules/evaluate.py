@@ -19,7 +19,7 @@ from typing import Iterable, Iterator
 from .check import CheckedRuleset, check
 from .compile import CompiledRuleset, compile_ruleset
 from .data import ClientReader, SeenIds
-from .dates import parse_iso_date
+from .dates import as_date
 from .errors import DataError, InternalError, PbrError, UsageError
 from .fast_reader import FastReader
 from .extracts import ExtractReader, place_errors
@@ -32,18 +32,6 @@ from .resolve import RulesetLibrary, Selection, resolve_file
 from .results import ClientResult, OutcomeResult, Rejected, TraceKind, TraceStep
 
 __all__ = ["load", "Ruleset", "ClientResult", "OutcomeResult", "Rejected", "TraceStep", "as_date"]
-
-
-def as_date(value, what: str = "as-of date") -> datetime.date:
-    if isinstance(value, datetime.datetime):
-        return value.date()
-    if isinstance(value, datetime.date):
-        return value
-    try:
-        return parse_iso_date(value)
-    except ValueError as error:
-        raise UsageError(f"the {what} {value!r} is not a date: {error}",
-                         hint="write it as YYYY-MM-DD, for example 2013-06-30") from None
 
 
 class Ruleset:

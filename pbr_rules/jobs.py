@@ -25,16 +25,6 @@ from .data import SeenIds
 from .errors import DataError
 from .results import Rejected
 
-def _cores() -> int:
-    try:
-        return len(os.sched_getaffinity(0))  # the cores this process may run on
-    except AttributeError:  # not on every platform
-        return os.cpu_count() or 1
-
-
-# measured (docs/performance.md): on 2 cores, 2 processes take 20,000 clients in 0.75 x the time
-# of one and a million in 0.5 x; more processes than cores only add work
-DEFAULT_JOBS = max(1, min(_cores(), 8))
 CHUNK_BYTES = 2 << 20  # big enough that a chunk's overhead is lost in its work, small enough to spread
 
 

@@ -176,3 +176,15 @@ def test_a_line_that_is_not_utf8_is_set_aside_alone(capsys, tmp_path):
 def test_a_folder_is_not_a_ruleset(capsys, tmp_path):
     code, _, err = run(capsys, "check", tmp_path)
     assert code == 2 and err.startswith(f"pbr: error: {tmp_path} is a folder, not a ruleset")
+
+
+def test_the_command_line_starts_without_loading_the_engine():
+    """`pbr --help`, a misspelt option or `pbr cohort` should not wait for every stage to load: the
+    stages are imported where a command first needs them (docs/performance.md)."""
+    import subprocess
+    import sys
+    code = ("import sys, pbr_rules.cli; "
+            "print(sorted(m for m in sys.modules if m.split('.')[:2] in ("
+            "['pbr_rules', 'evaluate'], ['pbr_rules', 'tree'], ['pbr_rules', 'check'], ['pbr_rules', 'jobs'])))")
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert loaded.strip() == "[]"

@@ -5,14 +5,28 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import os
 import sys
 import time
 from pathlib import Path
 
 from ..errors import RulesetError, RulesetNotFound, UsageError
-from ..evaluate import Rejected, load
-from ..jobs import DEFAULT_JOBS, Evaluated, evaluate_file
 from ..words import did_you_mean
+
+# The engine's stages are imported where a command first needs them, not here: `pbr --help`, a
+# misspelt option and `pbr cohort` then start without loading them all.
+
+
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))  # the cores this process may run on
+    except AttributeError:  # not on every platform
+        return os.cpu_count() or 1
+
+
+# measured (docs/performance.md): on 2 cores, 2 processes take 20,000 clients in 0.75 x the time
+# of one and a million in 0.5 x; more processes than cores only add work
+DEFAULT_JOBS = max(1, min(_cores(), 8))
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_BUG = 0, 1, 2, 3
 
@@ -24,6 +38,7 @@ def print_error(error) -> None:
 
 def load_or_report(ref: str, folders: list):
     """The loaded ruleset, or None after printing its errors (an unknown ruleset is a usage error)."""
+    from ..evaluate import load
     try:
         return load(ref, folders)
     except RulesetNotFound:
@@ -36,6 +51,7 @@ def load_or_report(ref: str, folders: list):
 def load_on(args, day, ref: str | None = None):
     """The ruleset RULESET (or ``ref``) means on the as-of date. Standard error says which version
     a bare name was taken to mean, and warns when a pinned version or a file is not in force then."""
+    from ..evaluate import load
     ruleset = load(ref or args.ruleset, args.rulesets, as_of=day)
     if ruleset.selection.note:
         print(f"pbr: {ruleset.selection.note}", file=sys.stderr)
@@ -121,6 +137,8 @@ def read_data(stack: contextlib.ExitStack, ruleset, path: str, day):
 def evaluated(stack: contextlib.ExitStack, ruleset, path: str, day, render, jobs: int = 1):
     """``jobs.Evaluated`` (the result as ``render`` makes it) and Rejecteds for every client, in
     input order: a JSON Lines file in ``jobs`` processes, stdin and CSV folders in this one."""
+    from ..jobs import Evaluated, evaluate_file
+    from ..results import Rejected
     if jobs > 1 and path != "-" and Path(path).is_file():
         return evaluate_file(ruleset, path, day, jobs, render)
     return (item if isinstance(item, Rejected) else Evaluated(None, item.client, render(item))
@@ -131,6 +149,7 @@ def client_results(stack: contextlib.ExitStack, ruleset, path: str, day, jobs: i
     """ClientResults, as ``keep`` leaves them (what the command needs of each: it runs in the
     worker that evaluated the client), and Rejecteds, in input order; a JSON Lines file is read in
     ``jobs`` processes, stdin and CSV folders in this one."""
+    from ..jobs import Evaluated, evaluate_file
     if jobs > 1 and path != "-" and Path(path).is_file():
         return (item.rendered if isinstance(item, Evaluated) else item
                 for item in evaluate_file(ruleset, path, day, jobs, keep))
@@ -156,6 +175,7 @@ def jobs_option(value: str) -> int:
 def set_aside(items, error_out, counts: dict):
     """The evaluated clients; each rejected one is reported (to --errors or standard error). While
     it runs, a line on standard error shows the progress when that is a terminal."""
+    from ..results import Rejected
     progress = Progress(sys.stderr)
     for item in items:
         if isinstance(item, Rejected):

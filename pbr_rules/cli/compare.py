@@ -7,8 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from ..compare import ShadowRun, ShadowSummary, results_differ
-from ..evaluate import as_date
+from ..dates import as_date
 from .common import (add_data_options, add_rejected_options, load_on, not_the_input, open_in, open_out,
                      set_aside, summary)
 
@@ -30,6 +29,7 @@ def register(command, ruleset_help: str) -> None:
 def _compare(args) -> int:
     not_the_input(args)
     day = as_date(args.as_of)
+    from ..compare import ShadowRun, ShadowSummary, results_differ
     run = ShadowRun(load_on(args, day, args.a), load_on(args, day, args.b), day)
     shadow = ShadowSummary(run)
     counts = {"evaluated": 0, "rejected": 0}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from ..evaluate import load
 from .common import EXIT_OK, open_out
 
 
@@ -19,6 +18,7 @@ def register(command, ruleset_help: str) -> None:
 
 
 def _diff(args) -> int:
+    from ..evaluate import load
     from ..diff import diff_rulesets, render
     old = load(args.old, args.rulesets)
     new = load(args.new, args.rulesets)

@@ -10,15 +10,17 @@ import json
 import sys
 from decimal import Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .. import runtime
-from ..counts import Tally, tally_table
 from ..errors import UsageError
-from ..evaluate import as_date
-from ..results import TraceKind
+from ..dates import as_date
 from ..values import format_money
 from .common import (EXIT_OK, add_data_options, add_outcome_option, add_rejected_options, chosen_outcomes, evaluated,
                      add_jobs_option, load_on, not_the_input, open_in, open_out, set_aside, summary)
+
+if TYPE_CHECKING:  # imported where it is used: a command's start need not load the results stage
+    from ..counts import Tally
 
 
 def register(command, ruleset_help: str) -> None:
@@ -57,6 +59,7 @@ def _evaluate(args) -> int:
     outcomes = chosen_outcomes(args.outcome, ruleset)
     wanted = frozenset(outcomes) if len(outcomes) < len(ruleset.outcome_names) else None
     counts = {"evaluated": 0, "rejected": 0}
+    from ..counts import Tally
     tally = Tally() if fmt in ("table", "summary") else None
     table_rows: list = []
     with contextlib.ExitStack() as stack:
@@ -131,6 +134,7 @@ def _output_format(args) -> str:
 
 def counts_at_a_glance(tally: Tally, outcomes: list[str], ref: str, day) -> str:
     """The counts per outcome and status, under a line naming the ruleset version and the date."""
+    from ..counts import tally_table
     clients = f"{tally.clients} client{'s' if tally.clients != 1 else ''}"
     return f"{clients} under {ref} as of {day.isoformat()}\n" + tally_table(tally, outcomes)
 
@@ -190,6 +194,7 @@ def _explain_members(ruleset, result) -> None:
 
 def _explain_outcome(ruleset, outcome, results, trace, files: dict) -> None:
     """The outcome's heading, the fields its lines read, and every step, each at its file and line."""
+    from ..results import TraceKind
     source = outcome.span.file
     place = files.get(source, source)
     file_lines = ruleset.checked.resolved.sources.get(source, [])

@@ -7,7 +7,7 @@ import sys
 
 import attrs
 
-from ..evaluate import as_date
+from ..dates import as_date
 from ..words import did_you_mean
 from ..errors import UsageError
 from .common import (add_data_options, add_jobs_option, add_rejected_options, client_results, load_on,

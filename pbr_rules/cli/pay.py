@@ -8,7 +8,7 @@ import sys
 
 import attrs
 
-from ..evaluate import as_date
+from ..dates import as_date
 from .common import (add_data_options, add_jobs_option, add_rejected_options, client_results, load_on,
                      not_the_input, open_out, set_aside, summary)
 

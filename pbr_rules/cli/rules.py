@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from ..examples import run_examples
-from ..resolve import RulesetLibrary
 from .common import EXIT_FAILED, EXIT_OK, load_or_report
 
 
@@ -32,11 +30,13 @@ def _check(args) -> int:
     return EXIT_FAILED if failed else EXIT_OK
 
 
-def _all_shipped(library: RulesetLibrary) -> list[str]:
+def _all_shipped(library) -> list[str]:
     return [f"{name}@{version}" for name in library.names() for version in library.versions(name)]
 
 
 def _test(args) -> int:
+    from ..examples import run_examples
+    from ..resolve import RulesetLibrary
     library = RulesetLibrary(args.rulesets)
     refs = args.rulesets_to_test or _all_shipped(library)
     passed = failed = 0
