@@ -138,12 +138,7 @@ class Ruleset:
         for client, origins, problems in ExtractReader(self.checked.schema).read(folder):
             line = origins["$"][1]
             client_id = client.get("id") if isinstance(client.get("id"), str) else None
-            if not problems:
-                fast = self.reader.fast_read_record
-                normalised = fast(client) if fast is not None else None
-                if normalised is None:
-                    normalised, problems = self.reader.normalise(client)
-                    place_errors(problems, origins)
+            normalised, problems = self.prepare_extract(client, origins, problems)
             if not problems:
                 duplicate = seen.duplicate(client_id, line, "clients.csv")
                 problems = [duplicate] if duplicate else []
@@ -151,6 +146,18 @@ class Ruleset:
                 yield Rejected(line, client_id, tuple(problems))
                 continue
             yield self.evaluate_prepared(normalised, day)
+
+    def prepare_extract(self, client: dict, origins: dict, problems: list) -> tuple:
+        """(normalised client, []) for a client read from CSV extracts, or (None, problems), each
+        problem placed at the file and line its record came from."""
+        if problems:
+            return None, problems
+        fast = self.reader.fast_read_record
+        normalised = fast(client) if fast is not None else None
+        if normalised is not None:
+            return normalised, []
+        normalised, problems = self.reader.normalise(client)
+        return normalised, place_errors(problems, origins)
 
     def evaluate_prepared(self, client: dict, as_of: datetime.date) -> ClientResult:
         view = self.reader.view(client, as_of)

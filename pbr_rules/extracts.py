@@ -75,7 +75,16 @@ class ExtractReader:
     def read(self, folder: str | Path) -> Iterator[tuple]:
         """Yield ``(client dict, origins, problems)`` per client in clients.csv order, then one
         per client id found only in the list files. ``origins`` maps "$" and "$.LIST[i]" to
-        (file, line); ``problems`` are DataErrors found while reading the CSV itself.
+        (file, line); ``problems`` are DataErrors found while reading the CSV itself."""
+        with self.open(folder) as extracts:
+            for raw in extracts.rows_by_client():
+                yield extracts.assemble(raw)
+
+    @contextlib.contextmanager
+    def open(self, folder: str | Path):
+        """The folder, ready to be read client by client: ``rows_by_client()`` gives each client's
+        rows as cells (the merge, cheap), ``assemble(rows)`` makes its record from them (the work;
+        ``jobs`` does it in other processes).
 
         Every file is streamed: each list file is merged beside clients.csv in clients.csv's
         order, and a list file in another order is first sorted into it through temporary files.
@@ -86,61 +95,26 @@ class ExtractReader:
         clients_file = folder / "clients.csv"
         place = None if _sorted_by(clients_file, "id", _client_id_of) else _places(clients_file)
         with contextlib.ExitStack() as stack:
-            lists = {name: self._streamed(stack, folder / f"{name}.csv", name, place) for name in self.lists}
-            yield from self._clients(clients_file, lists, place)
+            lists = {name: self._streamed(stack, folder / f"{name}.csv", place) for name in self.lists}
+            yield _Extracts(self, clients_file, lists, place)
 
-    def _clients(self, clients_file: Path, lists: dict, place: dict | None) -> Iterator[tuple]:
-        with open(clients_file, newline="", encoding="utf-8-sig", errors="surrogateescape") as handle:
-            reader = csv.reader(handle)
-            columns = _columns(next(reader, None) or [])
-            for cells in reader:
-                if not cells:  # a blank line
-                    continue
-                line = reader.line_num
-                client, unreadable = self._row(cells, columns, "client", skip=())
-                origins = {"$": ("clients.csv", line)}
-                problems = [_unreadable(client.get("id"), f"$.{column}", "clients.csv", line)
-                            for column in unreadable]
-                client_id = client.get("id") if isinstance(client.get("id"), str) else None
-                key = client_id if place is None or client_id is None else place.get(client_id)
-                for list_name, by_client in lists.items():
-                    # a repeated id gets no rows: its first row took them (the duplicate is reported
-                    # by the JSON reader's rule)
-                    rows = by_client.take(key) if key is not None else []
-                    client[list_name] = [record for record, _, _ in rows]
-                    for index, (_, where, unreadable) in enumerate(rows):
-                        origins[f"$.{list_name}[{index}]"] = where
-                        problems += [_unreadable(client_id, f"$.{list_name}[{index}].{column}", *where)
-                                     for column in unreadable]
-                yield client, origins, problems
-        yield from _orphans(lists)
-
-    def _streamed(self, stack: contextlib.ExitStack, path: Path, list_name: str, place: dict | None):
+    def _streamed(self, stack: contextlib.ExitStack, path: Path, place: dict | None):
         """A list file's rows in clients.csv order (one client's rows in file order), keyed by the
         client's id, or by its place in clients.csv when ``place`` is given; rows of ids that
         clients.csv does not have are orphans."""
-        record_name = self.lists[list_name]
         header = _header(path)
         if header is not None and CLIENT_ID_COLUMN not in header:
             raise UsageError(f"{path.name} has no `{CLIENT_ID_COLUMN}` column",
                              hint=f"each row of {path.name} names its client in `{CLIENT_ID_COLUMN}`")
         columns = _columns(header or [])
-        skip = (CLIENT_ID_COLUMN,)
-
-        def read(line: int, cells: list) -> tuple:
-            record, unreadable = self._row(cells, columns, record_name, skip)
-            return record, (path.name, line), unreadable
-
-        orphans: dict = {}
         if header is None:
-            return _StreamedRows(iter(()), read, orphans)
-        rows = _keyed_rows(path, dict(columns)[CLIENT_ID_COLUMN], _as_written if place is None else place.get,
-                           read, orphans)
+            return _StreamedRows(iter(()), path.name, columns)
+        rows = _keyed_rows(path, dict(columns)[CLIENT_ID_COLUMN], _as_written if place is None else place.get)
         if not _sorted_by(path, CLIENT_ID_COLUMN, _client_id_of if place is None else
                           (lambda cell: place.get(_client_id_of(cell)))):
             folder = stack.enter_context(tempfile.TemporaryDirectory(prefix="pbr-sort-"))
             rows = _external_sort(rows, folder, str if place is None else int)
-        return _StreamedRows(rows, read, orphans)
+        return _StreamedRows(rows, path.name, columns)
 
     def _check_files(self, folder: Path) -> None:
         """Refuse a folder without clients.csv or with a file named like a missing one; note the
@@ -275,9 +249,9 @@ def _columns(header: list) -> list[tuple[str, int]]:
     return [(column, last[column]) for column in dict.fromkeys(header)]
 
 
-def _keyed_rows(path: Path, id_index: int, key_of, read, orphans: dict) -> Iterator[tuple]:
-    """(key, line, client id, cells) for each row of a list file whose client id has a key
-    (``key_of``); the others go straight to ``orphans`` (client id -> rows, ``read``)."""
+def _keyed_rows(path: Path, id_index: int, key_of) -> Iterator[tuple]:
+    """(key, line, client id, cells) for each row of a list file; the key (``key_of`` the client id)
+    is None for an id clients.csv does not have."""
     with open(path, newline="", encoding="utf-8-sig", errors="surrogateescape") as handle:
         reader = csv.reader(handle)
         next(reader, None)  # the header
@@ -285,11 +259,7 @@ def _keyed_rows(path: Path, id_index: int, key_of, read, orphans: dict) -> Itera
             if not cells:  # a blank line
                 continue
             client_id = _client_id_of(cells[id_index] if id_index < len(cells) else None)
-            key = key_of(client_id)
-            if key is None:
-                orphans.setdefault(client_id, []).append(read(reader.line_num, cells))
-            else:
-                yield key, reader.line_num, client_id, cells
+            yield key_of(client_id), reader.line_num, client_id, cells
 
 
 RUN_ROWS = 200_000  # rows sorted in memory at a time when a list file is sorted through temporary files
@@ -297,15 +267,19 @@ RUN_ROWS = 200_000  # rows sorted in memory at a time when a list file is sorted
 
 def _external_sort(rows: Iterator[tuple], folder: str, key_type) -> Iterator[tuple]:
     """``(key, line, client id, row)`` sorted by key then line, in runs of ``RUN_ROWS`` written to
-    ``folder`` (a private temporary folder) and merged: bounded memory for any file size."""
+    ``folder`` (a private temporary folder) and merged: bounded memory for any file size. Rows
+    without a key (ids clients.csv does not have) come first, in file order."""
     runs, batch = [], []
     for item in rows:
+        if item[0] is None:
+            yield item
+            continue
         batch.append(item)
         if len(batch) >= RUN_ROWS:
             runs.append(_write_run(sorted(batch, key=_by_key), folder, len(runs)))
             batch = []
     batch.sort(key=_by_key)
-    return heapq.merge(*(_read_run(run, key_type) for run in runs), iter(batch), key=_by_key)
+    yield from heapq.merge(*(_read_run(run, key_type) for run in runs), iter(batch), key=_by_key)
 
 
 def _by_key(item: tuple) -> tuple:
@@ -331,32 +305,79 @@ def _read_run(path: str, key_type) -> Iterator[tuple]:
 class _StreamedRows:
     """A list file's rows in clients.csv order, taken client by client as clients.csv comes."""
 
-    def __init__(self, rows: Iterator[tuple], read, orphans: dict):
+    def __init__(self, rows: Iterator[tuple], file: str, columns: list):
+        self.file, self.columns = file, columns  # how its rows are read (``_Extracts.assemble``)
         self._rows = rows
-        self._read = read
         self._next = next(rows, None)
-        self.orphans = orphans  # client id -> read rows, for ids clients.csv does not have
+        self.orphans: dict = {}  # client id -> (line, cells) of rows clients.csv does not have
 
     def take(self, key) -> list:
-        """The rows (read) of the client with this key, in file order."""
+        """The rows of the client with this key, (line, cells) in file order."""
         taken = []
-        while self._next is not None and self._next[0] <= key:
-            found, line, client_id, row = self._next
-            entry = self._read(line, row)
+        while self._next is not None and (self._next[0] is None or self._next[0] <= key):
+            found, line, client_id, cells = self._next
             if found == key:
-                taken.append(entry)
-            else:  # passed by: clients.csv has no such id
-                self.orphans.setdefault(client_id, []).append(entry)
+                taken.append((line, cells))
+            else:  # no such id in clients.csv, or passed by
+                self.orphans.setdefault(client_id, []).append((line, cells))
             self._next = next(self._rows, None)
         return taken
 
     def rest(self) -> dict:
         """Every row clients.csv did not take, by client id (once clients.csv is read)."""
         while self._next is not None:
-            _, line, client_id, row = self._next
-            self.orphans.setdefault(client_id, []).append(self._read(line, row))
+            _, line, client_id, cells = self._next
+            self.orphans.setdefault(client_id, []).append((line, cells))
             self._next = next(self._rows, None)
         return self.orphans
+
+
+class _Extracts:
+    """An open folder of extracts (``ExtractReader.open``)."""
+
+    def __init__(self, reader: ExtractReader, clients_file: Path, lists: dict, place: dict | None):
+        self._reader, self._clients_file, self._lists, self._place = reader, clients_file, lists, place
+        # per list: its name, file, record type and columns, for ``assemble`` (which may run elsewhere)
+        self._plans = [(name, rows.file, reader.lists[name], rows.columns) for name, rows in lists.items()]
+        self._client_columns = _columns(_header(clients_file) or [])
+
+    def rows_by_client(self) -> Iterator[tuple]:
+        """Per client in clients.csv order ``(line, cells, [rows of each list])``, rows being (line,
+        cells); then each orphan, already assembled (a client dict, origins and problems)."""
+        columns, place, read_row = self._client_columns, self._place, self._reader._row
+        with open(self._clients_file, newline="", encoding="utf-8-sig", errors="surrogateescape") as handle:
+            reader = csv.reader(handle)
+            next(reader, None)  # the header
+            for cells in reader:
+                if not cells:  # a blank line
+                    continue
+                client_id = read_row(cells, columns, "client", skip=())[0].get("id")
+                key = None if not isinstance(client_id, str) else client_id if place is None else place.get(client_id)
+                # a repeated id gets no rows: its first row took them (the duplicate is reported by
+                # the JSON reader's rule)
+                yield reader.line_num, cells, [rows.take(key) if key is not None else [] for rows in self._lists.values()]
+        yield from _orphans(self._lists)
+
+    def assemble(self, raw: tuple) -> tuple:
+        """``(client dict, origins, problems)`` from what ``rows_by_client`` gave."""
+        if isinstance(raw[0], dict):  # an orphan, assembled already
+            return raw
+        line, cells, rows_of_lists = raw
+        read_row = self._reader._row
+        client, unreadable = read_row(cells, self._client_columns, "client", skip=())
+        origins = {"$": ("clients.csv", line)}
+        problems = [_unreadable(client.get("id"), f"$.{column}", "clients.csv", line) for column in unreadable]
+        client_id = client.get("id") if isinstance(client.get("id"), str) else None
+        skip = (CLIENT_ID_COLUMN,)
+        for (list_name, file, record_name, columns), rows in zip(self._plans, rows_of_lists):
+            records = client[list_name] = []
+            for index, (row_line, row_cells) in enumerate(rows):
+                record, unreadable = read_row(row_cells, columns, record_name, skip)
+                records.append(record)
+                origins[f"$.{list_name}[{index}]"] = (file, row_line)
+                problems += [_unreadable(client_id, f"$.{list_name}[{index}].{column}", file, row_line)
+                             for column in unreadable]
+        return client, origins, problems
 
 
 def _orphans(lists: dict) -> Iterator[tuple]:
@@ -365,14 +386,13 @@ def _orphans(lists: dict) -> Iterator[tuple]:
     orphans: dict = {}
     for list_name, by_client in lists.items():
         rest = by_client.rest()
-        for client_id in sorted(rest, key=lambda found: rest[found][0][1][1]):  # by first line
+        for client_id in sorted(rest, key=lambda found: rest[found][0][0]):  # by first line
             orphans.setdefault(client_id, []).append((list_name, rest[client_id]))
     for client_id, found in orphans.items():
-        file, line = found[0][0] + ".csv", found[0][1][0][1][1]  # rows hold (record, (file, line), unreadable)
         problems = [DataError(f"client {client_id} has rows in {name}.csv but no row in clients.csv",
-                              client=client_id, path="$", line_number=rows[0][1][1], source=f"{name}.csv")
+                              client=client_id, path="$", line_number=rows[0][0], source=f"{name}.csv")
                     for name, rows in found]
-        yield {"id": client_id}, {"$": (file, line)}, problems
+        yield {"id": client_id}, {"$": (found[0][0] + ".csv", found[0][1][0][0])}, problems
 
 
 def _merged_records(schema: Schema, others: tuple) -> dict:

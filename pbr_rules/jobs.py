@@ -1,20 +1,28 @@
-"""Evaluating a JSON Lines file in several processes (``--jobs N``), with the one-process output.
+"""Evaluating clients in several processes (``--jobs N``), with the one-process output.
 
-The file is cut into chunks of about ``CHUNK_BYTES`` at line ends. Worker processes, forked
-after the ruleset is loaded (so it is checked and compiled once), each read their chunks' bytes
-from the file, read and evaluate every client and render its result (a JSON line, CSV rows, ...).
-The first process takes the chunks back in file order, so the output is in input order, and does
-the one thing that needs every line before: the check that a client id is not used twice, with
-the same words and line numbers as a one-process run. A client set aside in a worker is sent back
-as its problems' words, numbered within its chunk, and renumbered here.
+Worker processes are forked after the ruleset is loaded (so it is checked and compiled once).
+Each takes a piece of the input, reads and evaluates its clients and renders each result (a JSON
+line, CSV rows, or what a command needs of it). The first process takes the pieces back in input
+order, so the output is in input order, and does the one thing that needs every client before:
+the check that a client id is not used twice, with the same words and line numbers as one process.
+
+- A JSON Lines file is cut into chunks of about ``CHUNK_BYTES`` at line ends; each worker reads
+  its chunks' bytes from the file. A client set aside there is sent back as its problems' words,
+  numbered within its chunk, and renumbered here.
+- A folder of CSV extracts is merged client by client here (``extracts``: cheap, cells only), and
+  batches of ``CLIENTS_PER_BATCH`` clients' cells go to the workers, which make the records,
+  validate and evaluate them. At most two batches per worker are on their way at once, so memory
+  stays bounded however far ahead the merge could run.
 
 Output is byte-identical to one process (tests/test_jobs.py). Where processes cannot be forked
-(a platform without fork), or there is one chunk only, the chunks are read in this process.
+(a platform without fork), or there is one piece only, the pieces are read in this process.
 """
 
 from __future__ import annotations
 
+import collections
 import io
+import itertools
 import multiprocessing
 import os
 from typing import Callable, Iterator, Optional
@@ -23,9 +31,11 @@ import attrs
 
 from .data import SeenIds
 from .errors import DataError
+from .extracts import ExtractReader
 from .results import Rejected
 
 CHUNK_BYTES = 2 << 20  # big enough that a chunk's overhead is lost in its work, small enough to spread
+CLIENTS_PER_BATCH = 400  # of a folder of extracts: about as much work as a chunk
 
 
 @attrs.frozen(slots=True)
@@ -45,28 +55,51 @@ def evaluate_file(ruleset, path: str, as_of, jobs: int, render: Callable,
     """An Evaluated or a Rejected for each client of a JSON Lines file, in file order. ``render``
     turns a ClientResult into what is sent back (it runs in the workers: a text, say)."""
     chunks = _chunks(path, chunk_bytes or CHUNK_BYTES)
-    job = (ruleset, path, as_of, render)
-    if jobs <= 1 or len(chunks) <= 1 or "fork" not in multiprocessing.get_all_start_methods():
-        return _in_order(map(_work_on(job), chunks), path)
-    return _in_parallel(job, chunks, jobs, path)
+    work = _chunk_work(ruleset, path, as_of, render)
+    yield from _in_order(_done(work, chunks, jobs, several=len(chunks) > 1), path)
 
 
-def _in_parallel(job, chunks: list, jobs: int, path: str) -> Iterator:
-    global _JOB
-    _JOB = job  # what the forked workers inherit (a closure could not be sent to them)
-    pool = multiprocessing.get_context("fork").Pool(min(jobs, len(chunks)))
+def evaluate_folder(ruleset, folder: str, as_of, jobs: int, render: Callable) -> Iterator:
+    """The same for a folder of CSV extracts, in clients.csv order (then the orphans)."""
+    with ExtractReader(ruleset.checked.schema).open(folder) as extracts:
+        batches = _batches(extracts.rows_by_client(), CLIENTS_PER_BATCH)
+        work = _batch_work(ruleset, extracts, as_of, render)
+        yield from _in_order(_done(work, batches, jobs, several=True), "clients.csv")
+
+
+def _done(work: Callable, pieces, jobs: int, several: bool) -> Iterator:
+    """``work(piece)`` for each piece, in order: in forked workers when there are several pieces."""
+    if jobs <= 1 or not several or "fork" not in multiprocessing.get_all_start_methods():
+        yield from map(work, pieces)
+        return
+    global _WORK
+    _WORK = work  # what the forked workers inherit (a closure could not be sent to them)
+    pool = multiprocessing.get_context("fork").Pool(jobs)
     try:
-        yield from _in_order(pool.imap(_work, chunks), path)
+        waiting: collections.deque = collections.deque()
+        for piece in pieces:
+            waiting.append(pool.apply_async(_work, (piece,)))
+            if len(waiting) >= 2 * jobs:
+                yield waiting.popleft().get()
+        while waiting:
+            yield waiting.popleft().get()
     finally:
         pool.terminate()
-        _JOB = None
+        _WORK = None
 
 
-def _in_order(chunk_results, source: str) -> Iterator:
-    """The items of each chunk, renumbered from the start of the file; a repeated id set aside."""
+_WORK = None
+
+
+def _work(piece):
+    return _WORK(piece)
+
+
+def _in_order(done, source: str) -> Iterator:
+    """The items of each piece, renumbered from the start of the file; a repeated id set aside."""
     seen = SeenIds()
-    before = 0  # lines in the chunks already given
-    for lines, items in chunk_results:
+    before = 0  # lines in the chunks already given (a folder's lines are numbered already)
+    for lines, items in done:
         run: list = []  # rendered bytes of clients in a row, written as one
         for item in items:
             number = before + item[0]
@@ -80,10 +113,8 @@ def _in_order(chunk_results, source: str) -> Iterator:
                         yield Evaluated(number, client_id, rendered)
                     continue
                 rejected = Rejected(number, client_id, (duplicate,))
-            else:  # (line, client id, [(message, client, path), ...], None): set aside in the worker
-                rejected = Rejected(number, item[1], tuple(
-                    DataError(message, client=who, path=where, line_number=number, source=source)
-                    for message, who, where in item[2]))
+            else:  # (line, client id, problems, None): set aside in the worker
+                rejected = Rejected(number, item[1], tuple(_problem(problem, number, source) for problem in item[2]))
             if run:
                 yield Evaluated(None, None, b"".join(run), len(run))
                 run = []
@@ -93,6 +124,15 @@ def _in_order(chunk_results, source: str) -> Iterator:
         before += lines
 
 
+def _problem(problem: tuple, number: int, source: str) -> DataError:
+    """A problem sent back: (message, client, path), at the client's line, or with its own line
+    and file too (a CSV extract's rows come from several files)."""
+    message, client, path, *place = problem
+    line, file = place or (number, source)
+    return DataError(message, client=client, path=path, line_number=line, source=file)
+
+
+# ---- JSON Lines -----------------------------------------------------------------------------------
 def _chunks(path: str, size: int) -> list[tuple[int, int]]:
     """(start, end) byte offsets that cover the file, each ending just after a line break."""
     total = os.path.getsize(path)
@@ -107,16 +147,7 @@ def _chunks(path: str, size: int) -> list[tuple[int, int]]:
     return chunks
 
 
-_JOB = None
-
-
-def _work(chunk: tuple[int, int]):
-    return _work_on(_JOB)(chunk)
-
-
-def _work_on(job):
-    ruleset, path, as_of, render = job
-
+def _chunk_work(ruleset, path: str, as_of, render: Callable) -> Callable:
     def work(chunk: tuple[int, int]):
         """(lines in the chunk, [(line, client id, rendered) | (line, client id, problems, None), ...])"""
         start, end = chunk
@@ -131,4 +162,33 @@ def _work_on(job):
                 result = ruleset.evaluate_prepared(client, as_of)
                 items.append((number, result.client, render(result)))
         return text.count(b"\n"), items
+    return work
+
+
+# ---- CSV extracts ---------------------------------------------------------------------------------
+def _batches(items: Iterator, size: int) -> Iterator[list]:
+    while True:
+        batch = list(itertools.islice(items, size))
+        if not batch:
+            return
+        yield batch
+
+
+def _batch_work(ruleset, extracts, as_of, render: Callable) -> Callable:
+    def work(batch: list):
+        """(0, [(line, client id, rendered) | (line, client id, problems, None), ...]): lines are
+        numbered already, problems carry their own file and line."""
+        items: list = []
+        for raw in batch:
+            client, origins, problems = extracts.assemble(raw)
+            line = origins["$"][1]
+            client_id = client.get("id") if isinstance(client.get("id"), str) else None
+            normalised, problems = ruleset.prepare_extract(client, origins, problems)
+            if problems:
+                items.append((line, client_id, [(e.message, e.client, e.path, e.line_number, e.source)
+                                                for e in problems], None))
+            else:
+                result = ruleset.evaluate_prepared(normalised, as_of)
+                items.append((line, result.client, render(result)))
+        return 0, items
     return work

@@ -126,3 +126,30 @@ def test_pay_and_measures_in_n_processes_write_what_one_writes(capsys, monkeypat
     several = run(capsys, *command, "--data", messy, "--as-of", AS_OF, "--jobs", 3)
     assert several == one
     assert one[1] and "300 clients read: 294" in one[2]
+
+
+@pytest.fixture(scope="module")
+def messy_folder(tmp_path_factory) -> Path:
+    """A folder of extracts for 300 clients, with a bad row, an orphan and a repeated client."""
+    folder = tmp_path_factory.mktemp("jobs") / "extracts"
+    assert main(["cohort", "--clients", "300", "--seed", "5", "--format", "csv", "--out", str(folder)]) == 0
+    episodes = folder / "episodes.csv"
+    lines = episodes.read_text().splitlines()
+    lines.insert(20, lines[19].split(",", 1)[0] + ",E77,2013-02-30,,,,")
+    lines.append("C999999,E1,2013-01-01,,,,")
+    episodes.write_text("\n".join(lines) + "\n")
+    clients = folder / "clients.csv"
+    rows = clients.read_text().splitlines()
+    clients.write_text("\n".join(rows + [rows[40]]) + "\n")
+    return folder
+
+
+@pytest.mark.parametrize("command", [["evaluate", "national"], ["evaluate", "national", "--format", "csv"],
+                                     ["pay", "lincolnshire"], ["measures", "wigan@1.1.0"]])
+def test_a_folder_of_extracts_in_n_processes_gives_what_one_gives(capsys, monkeypatch, messy_folder, command):
+    monkeypatch.setattr(jobs, "CLIENTS_PER_BATCH", 7)
+    one = run(capsys, *command, "--data", messy_folder, "--as-of", AS_OF, "--jobs", 1)
+    several = run(capsys, *command, "--data", messy_folder, "--as-of", AS_OF, "--jobs", 3)
+    assert several == one
+    assert "2013-02-30 is not a real date" in one[2] and "C999999 has rows in episodes.csv" in one[2]
+    assert "duplicate client id" in one[2]

@@ -136,24 +136,38 @@ def read_data(stack: contextlib.ExitStack, ruleset, path: str, day):
 
 def evaluated(stack: contextlib.ExitStack, ruleset, path: str, day, render, jobs: int = 1):
     """``jobs.Evaluated`` (the result as ``render`` makes it) and Rejecteds for every client, in
-    input order: a JSON Lines file in ``jobs`` processes, stdin and CSV folders in this one."""
-    from ..jobs import Evaluated, evaluate_file
+    input order: a JSON Lines file or a folder of extracts in ``jobs`` processes, stdin in this one."""
+    from ..jobs import Evaluated
     from ..results import Rejected
-    if jobs > 1 and path != "-" and Path(path).is_file():
-        return evaluate_file(ruleset, path, day, jobs, render)
+    parallel = _in_parallel(ruleset, path, day, render, jobs)
+    if parallel is not None:
+        return parallel
     return (item if isinstance(item, Rejected) else Evaluated(None, item.client, render(item))
             for item in read_data(stack, ruleset, path, day))
 
 
 def client_results(stack: contextlib.ExitStack, ruleset, path: str, day, jobs: int, keep):
     """ClientResults, as ``keep`` leaves them (what the command needs of each: it runs in the
-    worker that evaluated the client), and Rejecteds, in input order; a JSON Lines file is read in
-    ``jobs`` processes, stdin and CSV folders in this one."""
-    from ..jobs import Evaluated, evaluate_file
-    if jobs > 1 and path != "-" and Path(path).is_file():
-        return (item.rendered if isinstance(item, Evaluated) else item
-                for item in evaluate_file(ruleset, path, day, jobs, keep))
+    worker that evaluated the client), and Rejecteds, in input order; a JSON Lines file or a folder
+    of extracts is read in ``jobs`` processes, stdin in this one."""
+    from ..jobs import Evaluated
+    parallel = _in_parallel(ruleset, path, day, keep, jobs)
+    if parallel is not None:
+        return (item.rendered if isinstance(item, Evaluated) else item for item in parallel)
     return read_data(stack, ruleset, path, day)
+
+
+def _in_parallel(ruleset, path: str, day, render, jobs: int):
+    """jobs.Evaluated and Rejecteds from ``jobs`` processes, or None where one process reads the data
+    (one job asked for, or standard input)."""
+    from ..jobs import evaluate_file, evaluate_folder
+    if jobs <= 1 or path == "-":
+        return None
+    if Path(path).is_dir():
+        return evaluate_folder(ruleset, path, day, jobs, render)
+    if Path(path).is_file():
+        return evaluate_file(ruleset, path, day, jobs, render)
+    return None
 
 
 def add_jobs_option(sub) -> None:
