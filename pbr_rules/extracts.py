@@ -67,7 +67,6 @@ class ExtractReader:
         Where two schemas disagree on a field's kind, ``schema``'s is used to read its cells."""
         self.records = _merged_records(schema, others)
         self.lists = dict(schema.lists)  # list field -> record type
-        self._column_plans: dict = {}  # record -> column -> how its cells are read (``_column_plan``)
         for other in others:
             for name, record in other.lists.items():
                 self.lists.setdefault(name, record)
@@ -140,33 +139,38 @@ class ExtractReader:
             LOG.warning("pbr: note: %s.csv in %s is not read: the client record has no list called %s "
                         "(the lists: %s)", stem, folder, stem, ", ".join(self.lists) or "none")
 
-    def _row(self, cells: list, columns: list, record_name: str, skip: tuple) -> tuple:
-        """The record of a row's cells (``columns``: each column and the place of its cell), and the
-        columns whose cells are not UTF-8 text (left out of it)."""
-        plans = self._column_plans.get(record_name)
-        if plans is None:
-            plans = self._column_plans[record_name] = {}
-        record: dict = {}
-        unreadable = []
-        count = len(cells)
+    def row_reader(self, record_name: str, columns: list, skip: tuple = ()):
+        """A function from a row's cells to ``(record, the columns whose cells are not UTF-8 text)``
+        for a file with these ``columns`` (each column and the place of its cell): straight-line
+        Python written once per file, as the record validators are. A short row's missing cells
+        are empty; an empty cell is absent. Column names come from the data, so they reach the
+        code only as constants."""
+        constants: list = []
+
+        def const(value) -> str:
+            constants.append(value)
+            return f"K[{len(constants) - 1}]"
+
+        lines = ["def read(cells):", "    n = len(cells)", "    record = {}", "    unreadable = []"]
         for column, index in columns:
-            if index >= count or column in skip:  # a short row: the cells it lacks are empty
+            if column in skip:
                 continue
-            cell = cells[index].strip()
-            if cell == "":
-                continue
-            plan = plans.get(column)
-            if plan is None:
-                plan = plans[column] = self._column_plan(record_name, column)
-            if plan is _UNREADABLE_COLUMN or (not cell.isascii() and _UNDECODED.search(cell)):
-                unreadable.append(column.encode("utf-8", "replace").decode("utf-8"))
+            shown = const(column.encode("utf-8", "replace").decode("utf-8"))
+            lines += [f"    if n > {int(index)}:", f"        c = cells[{int(index)}].strip()", "        if c:"]
+            plan = self._column_plan(record_name, column)
+            if plan is _UNREADABLE_COLUMN:
+                lines.append(f"            unreadable.append({shown})")
                 continue
             name, key, read = plan
-            if key is not None:
-                record.setdefault(name, {})[key] = read(cell)
-            else:
-                record[name] = read(cell)
-        return record, unreadable
+            value = "c" if read is _as_written else f"{const(read)}(c)"
+            store = (f"record.setdefault({const(name)}, {{}})[{const(key)}] = {value}" if key is not None
+                     else f"record[{const(name)}] = {value}")
+            lines += ["            if c.isascii() or not UNDECODED(c):", f"                {store}",
+                      "            else:", f"                unreadable.append({shown})"]
+        lines.append("    return record, unreadable")
+        namespace = {"K": tuple(constants), "UNDECODED": _UNDECODED.search, "__builtins__": {"len": len}}
+        exec(compile("\n".join(lines) + "\n", f"<pbr CSV reader {record_name}>", "exec"), namespace)
+        return namespace["read"]
 
     def _column_plan(self, record_name: str, column: str):
         """How a column's cells are read: (the field it fills, the map key or None, how a cell is
@@ -337,21 +341,22 @@ class _Extracts:
 
     def __init__(self, reader: ExtractReader, clients_file: Path, lists: dict, place: dict | None):
         self._reader, self._clients_file, self._lists, self._place = reader, clients_file, lists, place
-        # per list: its name, file, record type and columns, for ``assemble`` (which may run elsewhere)
-        self._plans = [(name, rows.file, reader.lists[name], rows.columns) for name, rows in lists.items()]
-        self._client_columns = _columns(_header(clients_file) or [])
+        # per list: its name, file and row reader, for ``assemble`` (which may run in a forked worker)
+        self._plans = [(name, rows.file, reader.row_reader(reader.lists[name], rows.columns, (CLIENT_ID_COLUMN,)))
+                       for name, rows in lists.items()]
+        self._read_client = reader.row_reader("client", _columns(_header(clients_file) or []))
 
     def rows_by_client(self) -> Iterator[tuple]:
         """Per client in clients.csv order ``(line, cells, [rows of each list])``, rows being (line,
         cells); then each orphan, already assembled (a client dict, origins and problems)."""
-        columns, place, read_row = self._client_columns, self._place, self._reader._row
+        place, read_client = self._place, self._read_client
         with open(self._clients_file, newline="", encoding="utf-8-sig", errors="surrogateescape") as handle:
             reader = csv.reader(handle)
             next(reader, None)  # the header
             for cells in reader:
                 if not cells:  # a blank line
                     continue
-                client_id = read_row(cells, columns, "client", skip=())[0].get("id")
+                client_id = read_client(cells)[0].get("id")
                 key = None if not isinstance(client_id, str) else client_id if place is None else place.get(client_id)
                 # a repeated id gets no rows: its first row took them (the duplicate is reported by
                 # the JSON reader's rule)
@@ -363,16 +368,14 @@ class _Extracts:
         if isinstance(raw[0], dict):  # an orphan, assembled already
             return raw
         line, cells, rows_of_lists = raw
-        read_row = self._reader._row
-        client, unreadable = read_row(cells, self._client_columns, "client", skip=())
+        client, unreadable = self._read_client(cells)
         origins = {"$": ("clients.csv", line)}
         problems = [_unreadable(client.get("id"), f"$.{column}", "clients.csv", line) for column in unreadable]
         client_id = client.get("id") if isinstance(client.get("id"), str) else None
-        skip = (CLIENT_ID_COLUMN,)
-        for (list_name, file, record_name, columns), rows in zip(self._plans, rows_of_lists):
+        for (list_name, file, read_row), rows in zip(self._plans, rows_of_lists):
             records = client[list_name] = []
             for index, (row_line, row_cells) in enumerate(rows):
-                record, unreadable = read_row(row_cells, columns, record_name, skip)
+                record, unreadable = read_row(row_cells)
                 records.append(record)
                 origins[f"$.{list_name}[{index}]"] = (file, row_line)
                 problems += [_unreadable(client_id, f"$.{list_name}[{index}].{column}", file, row_line)
