@@ -1,6 +1,6 @@
 """A hand-written, plain-Python implementation of the national outcomes (issue 2, section 3).
 
-It is the yardstick for the compiled rules: `bench/bench_national.py` times both over the same
+It is the yardstick for the compiled rules: `bench/run.py` times both over the same
 cohort, and `tests/test_baseline_agrees.py` checks that both give the same status, date and due
 date for every client. Written straight from the outcome definitions, not from the ruleset.
 """

@@ -10,7 +10,9 @@ end-to-end  `pbr evaluate national --out FILE` on a synthetic cohort (`pbr cohor
             interleaved so that a slow spell of the machine hits all alike.
 start-up    `pbr check national`, `pbr --help` and `pbr evaluate national` on one client, against
             `python -c pass`.
-commands    `pbr pay`, `pbr measures` and `pbr compare` beside `pbr evaluate` on the same data.
+commands    `pbr pay`, `pbr measures` and `pbr compare` beside `pbr evaluate` on the same data, and
+            hand-written scripts of Lincolnshire's payments and Bracknell's measure
+            (`bench/baseline_pay.py`, `bench/baseline_measure.py`, held equal to pbr by the tests).
 large       with --large N: N clients (and N / 10, to see that memory stays flat) as JSON Lines and
             as a folder of CSV extracts; one run each: wall time, clients per second and the peak
             memory (resident set) of all the run's processes together, sampled every 20 ms.
@@ -103,7 +105,10 @@ def commands(args, data: Path, folder: Path) -> None:
         "evaluate wigan@1.1.0": PBR + ["evaluate", "wigan@1.1.0", *on],
         "measures wigan@1.1.0": PBR + ["measures", "wigan@1.1.0", *on],
         "evaluate national": PBR + ["evaluate", "national", *on],
+        "evaluate wigan@1.0.0": PBR + ["evaluate", "wigan@1.0.0", *on],
         "compare national wigan": PBR + ["compare", "national", "wigan@1.0.0", *on],
+        "hand-written pay": [PYTHON, str(HERE / "baseline_pay.py"), str(data), args.as_of],
+        "hand-written measure": [PYTHON, str(HERE / "baseline_measure.py"), str(data), args.as_of],
     }, args.repeat, folder / "out")
     print("\ncommands beside `pbr evaluate` of the same ruleset (goal: at most 1.3)")
     report(medians, args.clients)
@@ -112,6 +117,12 @@ def commands(args, data: Path, folder: Path) -> None:
                               ("measures wigan@1.1.0", "evaluate wigan@1.1.0"),
                               ("compare national wigan", "evaluate national")):
         print(f"  {command} / {evaluate}: {medians[command] / medians[evaluate]:.2f}")
+    both = medians["evaluate national"] + medians["evaluate wigan@1.0.0"]
+    print(f"  compare national wigan / (evaluate national + evaluate wigan): {medians['compare national wigan'] / both:.2f}"
+          " (it evaluates every client under both)")
+    print(f"  hand-written pay / pay lincolnshire: {medians['hand-written pay'] / medians['pay lincolnshire']:.2f}; "
+          f"hand-written measure / measures bracknell: "
+          f"{medians['hand-written measure'] / medians['measures bracknell@1.0.0']:.2f} (above 1: pbr is faster)")
 
 
 def large(args, folder: Path) -> None:
