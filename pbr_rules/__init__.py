@@ -23,8 +23,11 @@ _LAZY = {"load": "evaluate", "Ruleset": "evaluate", "ClientResult": "evaluate", 
 
 def __getattr__(name: str):
     module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'pbr_rules' has no attribute {name!r}")
+    if module is None:  # a stage: `pbr_rules.evaluate` works after `import pbr_rules`, as it did
+        try:
+            return importlib.import_module(f".{name}", __name__)
+        except ModuleNotFoundError:
+            raise AttributeError(f"module 'pbr_rules' has no attribute {name!r}") from None
     value = getattr(importlib.import_module(f".{module}", __name__), name)
     globals()[name] = value
     return value

@@ -92,10 +92,13 @@ class ExtractReader:
         folder = Path(folder)
         self._check_files(folder)
         clients_file = folder / "clients.csv"
-        place = None if _sorted_by(clients_file, "id", _client_id_of) else _places(clients_file)
+        read_client = self.row_reader("client", _columns(_header(clients_file) or []))
+        # ids as the merge reads them (by the row reader: `id.x` is read as `id`, as for any field)
+        place = None if _never_down(_client_ids(clients_file, read_client)) else \
+            _places(_client_ids(clients_file, read_client))
         with contextlib.ExitStack() as stack:
             lists = {name: self._streamed(stack, folder / f"{name}.csv", place) for name in self.lists}
-            yield _Extracts(self, clients_file, lists, place)
+            yield _Extracts(self, clients_file, read_client, lists, place)
 
     def _streamed(self, stack: contextlib.ExitStack, path: Path, place: dict | None):
         """A list file's rows in clients.csv order (one client's rows in file order), keyed by the
@@ -194,8 +197,8 @@ def _client_id_of(cell: str | None) -> str:
 
 
 def _sorted_by(path: Path, column: str, key_of) -> bool:
-    """Whether the keys of the file's rows (``key_of`` their ``column`` cell) never go down: a first
-    pass that reads only that column. Rows without a key take no part in the merge."""
+    """Whether the keys of a list file's rows (``key_of`` their ``column`` cell) never go down: a
+    first pass that reads only that column. Rows without a key take no part in the merge."""
     if not path.is_file():
         return True
     with open(path, newline="", encoding="utf-8-sig", errors="surrogateescape") as handle:
@@ -204,37 +207,38 @@ def _sorted_by(path: Path, column: str, key_of) -> bool:
         if header is None or column not in header:
             return True  # nothing to merge, or refused when the file is read
         index = len(header) - 1 - header[::-1].index(column)  # a repeated column: the last, as DictReader
-        previous = None
-        for row in reader:
-            key = _key_of_cell(row[index] if index < len(row) else "", column, key_of)
-            if key is None:
-                continue
-            if previous is not None and key < previous:
-                return False
-            previous = key
+        return _never_down(key_of(row[index] if index < len(row) else "") for row in reader if row)
+
+
+def _never_down(keys: Iterator) -> bool:
+    """Whether the keys (None: no key, skipped) never go down."""
+    previous = None
+    for key in keys:
+        if key is None:
+            continue
+        if previous is not None and key < previous:
+            return False
+        previous = key
     return True
 
 
-def _key_of_cell(cell: str, column: str, key_of):
-    if column != CLIENT_ID_COLUMN:  # clients.csv: an empty or unreadable id is no id
-        cell = cell.strip()
-        return key_of(cell) if cell and not _UNDECODED.search(cell) else None
-    return key_of(cell)
-
-
-def _places(clients_file: Path) -> dict:
-    """Each id of clients.csv -> its place (its first row's), from a first pass over the ids."""
-    places: dict = {}
+def _client_ids(clients_file: Path, read_client) -> Iterator:
+    """Each client row's id as the merge reads it, or None (an empty or unreadable id)."""
     with open(clients_file, newline="", encoding="utf-8-sig", errors="surrogateescape") as handle:
         reader = csv.reader(handle)
-        header = next(reader, None)
-        if header is None or "id" not in header:
-            return places
-        index = len(header) - 1 - header[::-1].index("id")
-        for number, row in enumerate(reader):
-            client_id = _key_of_cell(row[index] if index < len(row) else "", "id", str)
-            if client_id is not None:
-                places.setdefault(client_id, number)
+        next(reader, None)  # the header
+        for cells in reader:
+            if cells:  # not a blank line
+                client_id = read_client(cells)[0].get("id")
+                yield client_id if isinstance(client_id, str) else None
+
+
+def _places(client_ids: Iterator) -> dict:
+    """Each id of clients.csv -> its place (its first row's)."""
+    places: dict = {}
+    for number, client_id in enumerate(client_ids):
+        if client_id is not None:
+            places.setdefault(client_id, number)
     return places
 
 
@@ -339,12 +343,11 @@ class _StreamedRows:
 class _Extracts:
     """An open folder of extracts (``ExtractReader.open``)."""
 
-    def __init__(self, reader: ExtractReader, clients_file: Path, lists: dict, place: dict | None):
-        self._reader, self._clients_file, self._lists, self._place = reader, clients_file, lists, place
+    def __init__(self, reader: ExtractReader, clients_file: Path, read_client, lists: dict, place: dict | None):
+        self._clients_file, self._read_client, self._lists, self._place = clients_file, read_client, lists, place
         # per list: its name, file and row reader, for ``assemble`` (which may run in a forked worker)
         self._plans = [(name, rows.file, reader.row_reader(reader.lists[name], rows.columns, (CLIENT_ID_COLUMN,)))
                        for name, rows in lists.items()]
-        self._read_client = reader.row_reader("client", _columns(_header(clients_file) or []))
 
     def rows_by_client(self) -> Iterator[tuple]:
         """Per client in clients.csv order ``(line, cells, [rows of each list])``, rows being (line,

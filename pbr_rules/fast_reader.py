@@ -52,7 +52,14 @@ class FastReader:
 
     @classmethod
     def for_schema(cls, schema: Schema, reader: ClientReader) -> Optional["FastReader"]:
-        return cls(schema, reader) if msgspec is not None else None
+        """The fast path for a schema; None (every record takes the Python reader) without msgspec,
+        or for a schema msgspec cannot express (a field named like `__note`, say)."""
+        if msgspec is None:
+            return None
+        try:
+            return cls(schema, reader)
+        except (TypeError, ValueError, RuntimeError):
+            return None
 
     def read(self, line) -> dict | None:
         """The normalised client of a line (bytes or str), or None to leave the line to the slow path."""
@@ -62,8 +69,10 @@ class FastReader:
             return None
 
     def read_record(self, record: dict) -> dict | None:
-        """The same for a client already decoded into JSON's kinds of value (texts, ints, Decimals,
-        true/false, lists and dicts: a CSV extract's rows, say), or None to leave it to the slow path."""
+        """The same for a client already decoded into JSON's kinds of value only (texts, ints,
+        Decimals, true/false, None, lists and dicts, as a CSV extract's rows give), or None to leave
+        it to the slow path. Not for other values: msgspec.convert takes a tuple for a list or a
+        date for a date's text, which the slow path refuses."""
         try:
             return self._convert(msgspec.convert(record, self._structs["client"]), "client")
         except self._errors:
@@ -163,12 +172,16 @@ def _refuse(path, message) -> None:
     raise NotPlainlyValid
 
 
+INT64 = range(-2**63, 2**63)  # what msgspec can check a whole number against
+
+
 def _whole(low, high):
-    """int within the field's range, when the range is whole numbers (else None: the converter)."""
+    """int within the field's range, when the range is whole numbers msgspec can check (else
+    None: the field's converter reads it)."""
     bounds = {}
     for key, bound in (("ge", low), ("le", high)):
         if bound is not None:
-            if bound != int(bound):
+            if bound != int(bound) or int(bound) not in INT64:
                 return None
             bounds[key] = int(bound)
     return Annotated[int, msgspec.Meta(**bounds)] if bounds else int

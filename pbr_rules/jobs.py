@@ -25,6 +25,7 @@ import io
 import itertools
 import multiprocessing
 import os
+import signal
 from typing import Callable, Iterator, Optional
 
 import attrs
@@ -74,7 +75,7 @@ def _done(work: Callable, pieces, jobs: int, several: bool) -> Iterator:
         return
     global _WORK
     _WORK = work  # what the forked workers inherit (a closure could not be sent to them)
-    pool = multiprocessing.get_context("fork").Pool(jobs)
+    pool = multiprocessing.get_context("fork").Pool(jobs, initializer=_ignore_interrupts)
     try:
         waiting: collections.deque = collections.deque()
         for piece in pieces:
@@ -89,6 +90,11 @@ def _done(work: Callable, pieces, jobs: int, several: bool) -> Iterator:
 
 
 _WORK = None
+
+
+def _ignore_interrupts() -> None:
+    """Ctrl-C is the first process's to handle (it stops the workers): a worker says nothing."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _work(piece):
@@ -113,6 +119,13 @@ def _in_order(done, source: str) -> Iterator:
                         yield Evaluated(number, client_id, rendered)
                     continue
                 rejected = Rejected(number, client_id, (duplicate,))
+            elif len(item) == 5:  # (line, client id, None, None, error): it failed in the worker
+                duplicate = seen.duplicate(item[1], number, source) if item[1] is not None else None
+                if duplicate is None:
+                    if run:
+                        yield Evaluated(None, None, b"".join(run), len(run))
+                    raise item[4]
+                rejected = Rejected(number, item[1], (duplicate,))
             else:  # (line, client id, problems, None): set aside in the worker
                 rejected = Rejected(number, item[1], tuple(_problem(problem, number, source) for problem in item[2]))
             if run:
@@ -155,14 +168,29 @@ def _chunk_work(ruleset, path: str, as_of, render: Callable) -> Callable:
             data.seek(start)
             text = data.read(end - start)
         items: list = []
-        for number, client, errors in ruleset.reader.read_jsonl(io.BytesIO(text), path, check_duplicates=False):
-            if errors:
-                items.append((number, errors[0].client, [(e.message, e.client, e.path) for e in errors], None))
-            else:
-                result = ruleset.evaluate_prepared(client, as_of)
-                items.append((number, result.client, render(result)))
+        number = 0
+        try:
+            for number, client, errors in ruleset.reader.read_jsonl(io.BytesIO(text), path, check_duplicates=False):
+                if errors:
+                    items.append((number, errors[0].client, [(e.message, e.client, e.path) for e in errors], None))
+                else:
+                    items.append(_evaluated(ruleset, client, as_of, render, number, client["id"]))
+        except Exception as error:  # reading a line failed: raised in order, as one process would
+            items.append((number + 1, None, None, None, error))
         return text.count(b"\n"), items
     return work
+
+
+def _evaluated(ruleset, client: dict, as_of, render: Callable, line: int, client_id: str) -> tuple:
+    """(line, client id, rendered), or (line, client id, None, None, the error) when evaluating or
+    rendering failed: the first process raises it where one process would have, after the
+    clients before it, unless the client is set aside for a repeated id first (then one process
+    would never have evaluated it)."""
+    try:
+        result = ruleset.evaluate_prepared(client, as_of)
+        return line, result.client, render(result)
+    except Exception as error:  # a bug, or output that cannot be written: raised in order
+        return line, client_id, None, None, error
 
 
 # ---- CSV extracts ---------------------------------------------------------------------------------
@@ -180,15 +208,18 @@ def _batch_work(ruleset, extracts, as_of, render: Callable) -> Callable:
         numbered already, problems carry their own file and line."""
         items: list = []
         for raw in batch:
-            client, origins, problems = extracts.assemble(raw)
-            line = origins["$"][1]
+            try:
+                client, origins, problems = extracts.assemble(raw)
+                line = origins["$"][1]
+                normalised, problems = ruleset.prepare_extract(client, origins, problems)
+            except Exception as error:  # reading the client failed: raised in order, as one process would
+                items.append((raw[0] if isinstance(raw[0], int) else 0, None, None, None, error))
+                break
             client_id = client.get("id") if isinstance(client.get("id"), str) else None
-            normalised, problems = ruleset.prepare_extract(client, origins, problems)
             if problems:
                 items.append((line, client_id, [(e.message, e.client, e.path, e.line_number, e.source)
                                                 for e in problems], None))
             else:
-                result = ruleset.evaluate_prepared(normalised, as_of)
-                items.append((line, result.client, render(result)))
+                items.append(_evaluated(ruleset, normalised, as_of, render, line, normalised["id"]))
         return 0, items
     return work

@@ -92,3 +92,12 @@ def test_grammar_and_rulesets_are_package_data():
     assert grammar_path().is_file()
     assert (shipped_rulesets_dir() / "national" / "1.0.0.pbr").is_file()
     assert (shipped_rulesets_dir() / "national" / "examples" / "clients.jsonl").is_file()
+
+
+def test_the_package_gives_its_names_and_stages_on_first_use():
+    import subprocess
+    import sys
+    code = ("import pbr_rules; print(pbr_rules.load.__module__, pbr_rules.data.__name__, pbr_rules.evaluate.as_date.__name__);"
+            "import sys; print(hasattr(pbr_rules, 'nowhere'))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert out == ["pbr_rules.evaluate", "pbr_rules.data", "as_date", "False"]

@@ -115,3 +115,18 @@ def test_an_unsorted_clients_file_is_streamed_too_in_its_own_order(capsys, monke
     assert written == [client for client in dict.fromkeys(order) if client in written]  # less those set aside
     assert without_places(err) == without_places(expected[2])
     assert "not sorted" not in err
+
+
+def test_the_merge_reads_ids_as_the_records_do(capsys, tmp_path):
+    """A column `id.x` is read as `id` (as `sex.x` would be read as `sex`): the merge must take the
+    same ids, or a client's rows become orphans (found by review)."""
+    folder = tmp_path / "odd"
+    folder.mkdir()
+    (folder / "clients.csv").write_text("id,id.x\nA,Z\nB,Y\n")
+    (folder / "episodes.csv").write_text("client_id,id,start\nY,E1,2013-01-01\nZ,E1,2013-02-01\n")
+    for name in ("top_reviews", "presentations", "offences", "hep_b_doses"):
+        (folder / f"{name}.csv").write_text("client_id,date\n")
+    code, out, err = evaluate(capsys, folder, "--format", "csv", "--outcome", "planned_exit")
+    assert "no row in clients.csv" not in err
+    assert [line.split(",")[:5] for line in out.splitlines()[1:]] == [
+        ["Z", "national@1.0.0", AS_OF, "planned_exit", "E1"], ["Y", "national@1.0.0", AS_OF, "planned_exit", "E1"]]

@@ -215,3 +215,20 @@ def test_the_fast_path_for_decoded_records_agrees_with_the_slow_path_too(readers
     slow, errors = reader.normalise(found[1])
     assert not errors, f"the fast path accepted a record the slow path rejects: {errors}"
     assert same(quick, slow)
+
+
+def test_a_schema_msgspec_cannot_express_reads_through_the_slow_path(tmp_path_factory):
+    """A field named like a Python private name, and a range wider than 64 bits: the ruleset loads
+    and its records are read (found by review)."""
+    odd = load_text(tmp_path_factory, "odd", """ruleset odd version 1.0.0
+
+record client "Odd fields."
+  id: text
+  __note: optional text
+  pence: optional count 0..100000000000000000000
+""")
+    assert odd.reader.fast_read is None or odd.reader.fast_read(json.dumps({"id": "C1"})) is not None
+    client = odd.prepare({"id": "C1", "__note": "x", "pence": 10**19})
+    assert client["pence"] == 10**19 and client["__note"] == "x"
+    if odd.reader.fast_read is not None:
+        assert odd.reader.fast_read(json.dumps({"id": "C1", "pence": 10**19})) is not None

@@ -153,3 +153,58 @@ def test_a_folder_of_extracts_in_n_processes_gives_what_one_gives(capsys, monkey
     assert several == one
     assert "2013-02-30 is not a real date" in one[2] and "C999999 has rows in episodes.csv" in one[2]
     assert "duplicate client id" in one[2]
+
+
+@pytest.mark.parametrize("breaking", [
+    '{"id": "B", "top_reviews": [{"date": "2013-01-01", "stage": "start", "injecting_days": 1' + "0" * 5000 + '}]}',
+    '{"id": "\\udc80"}',
+])
+def test_a_run_that_fails_part_way_writes_what_one_process_writes_before_failing(capsys, monkeypatch, tmp_path,
+                                                                                 breaking):
+    """Found by review: a failure in a worker lost the clients of its chunk that came before it."""
+    monkeypatch.setattr(jobs, "CHUNK_BYTES", 1 << 20)
+    data = tmp_path / "crash.jsonl"
+    lines = [json.dumps(client) for client in generate(3, seed=1)]
+    data.write_text("\n".join([lines[0], breaking, lines[1], lines[2]]) + "\n")
+    outputs = []
+    for count in (1, 2):
+        out = tmp_path / f"out{count}.jsonl"
+        code, _, err = run(capsys, "evaluate", "national", "--data", data, "--as-of", AS_OF, "--out", out,
+                           "--jobs", count, "--outcome", "planned_exit")
+        outputs.append((code, out.read_bytes(), err.splitlines()[-1].split(":")[0]))
+    assert outputs[0] == outputs[1]
+    assert outputs[0][0] == 3 and outputs[0][1].count(b"\n") == 1
+
+
+def test_a_failure_on_a_client_set_aside_for_a_repeated_id_does_not_stop_the_run(capsys, monkeypatch, tmp_path):
+    """One process never evaluates a client whose id came before, so a failure there cannot stop it."""
+    monkeypatch.setattr(jobs, "CHUNK_BYTES", 1 << 20)
+    data = tmp_path / "repeat.jsonl"
+    lines = [json.dumps(client) for client in generate(3, seed=1)]
+    # valid, but its results cannot be written: an episode id with a lone surrogate is in its reasons
+    repeat = json.dumps({**json.loads(lines[0]), "episodes": [{"id": "E\udc80", "start": "2013-01-01"}]})
+    data.write_text("\n".join([lines[0], lines[1], repeat, lines[2]]) + "\n")
+    one = run(capsys, "evaluate", "national", "--data", data, "--as-of", AS_OF, "--jobs", 1)
+    two = run(capsys, "evaluate", "national", "--data", data, "--as-of", AS_OF, "--jobs", 2)
+    assert one == two
+    assert one[0] == 0 and "duplicate client id" in one[2]
+    alone = tmp_path / "alone.jsonl"
+    alone.write_text(repeat + "\n")
+    assert run(capsys, "evaluate", "national", "--data", alone, "--as-of", AS_OF, "--jobs", 2)[0] == 3  # it does fail
+
+
+def test_an_unreadable_data_file_is_a_usage_error_with_jobs_too(capsys, tmp_path, monkeypatch):
+    import builtins
+    data = tmp_path / "locked.jsonl"
+    data.write_text("{}\n" * 10)
+    real_open = builtins.open
+
+    def refusing(path, *args, **kwargs):  # as a file without read permission does, even for root
+        if str(path) == str(data):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_open(path, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "open", refusing)
+    for count in (1, 2):
+        code, _, err = run(capsys, "evaluate", "national", "--data", data, "--as-of", AS_OF, "--jobs", count)
+        assert code == 2 and f"cannot read the data file {data}: Permission denied" in err

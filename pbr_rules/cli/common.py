@@ -166,6 +166,8 @@ def _in_parallel(ruleset, path: str, day, render, jobs: int):
     if Path(path).is_dir():
         return evaluate_folder(ruleset, path, day, jobs, render)
     if Path(path).is_file():
+        with open_in(path):  # an unreadable file is the user's to fix, worded as one process words it
+            pass
         return evaluate_file(ruleset, path, day, jobs, render)
     return None
 

@@ -20,6 +20,7 @@ import hashlib
 import json
 import sys
 
+import lark
 from lark import Lark
 
 from ..resources import grammar_tables_path, grammar_text
@@ -48,13 +49,18 @@ def build(text: str) -> Lark:
 
 
 def _prebuilt(wanted_hash: str) -> Lark | None:
+    """The parser from the tables, if they are of this grammar and were written by this version of
+    Lark (their layout is Lark's own, and may change between versions); else None."""
     try:
         tables = json.loads(grammar_tables_path().read_text(encoding="utf-8"), object_hook=_from_json)
     except (OSError, ValueError):  # not written yet, or unreadable: build from the grammar
         return None
-    if tables.get("grammar_sha256") != wanted_hash:
+    if tables.get("grammar_sha256") != wanted_hash or tables.get("lark_version") != lark.__version__:
         return None
-    return Lark._load_from_dict(tables["data"], tables["memo"])
+    try:
+        return Lark._load_from_dict(tables["data"], tables["memo"])
+    except Exception:  # tables Lark cannot load after all: build from the grammar, as without them
+        return None
 
 
 def tables(text: str) -> dict:
@@ -63,7 +69,7 @@ def tables(text: str) -> dict:
     from lark.lexer import TerminalDef
 
     data, memo = build(text).memo_serialize([TerminalDef, Rule])
-    return {"grammar_sha256": grammar_hash(text), "data": data, "memo": memo}
+    return {"grammar_sha256": grammar_hash(text), "lark_version": lark.__version__, "data": data, "memo": memo}
 
 
 def tables_json(built: dict) -> str:
