@@ -15,7 +15,6 @@ import re
 from decimal import Decimal
 
 import attrs
-import jinja2
 
 from .pay import SHADOW, ZERO, LineKind, LineStatus, PaymentRun
 from .values import format_money
@@ -110,7 +109,8 @@ def _money(value) -> str:
 
 
 @functools.lru_cache(maxsize=1)
-def _environment() -> jinja2.Environment:
+def _environment():
+    import jinja2  # only the statements need it: `pbr pay` writing JSON Lines or CSV starts without it
     environment = jinja2.Environment(
         loader=jinja2.PackageLoader("pbr_rules", "templates"), undefined=jinja2.StrictUndefined,
         autoescape=jinja2.select_autoescape(enabled_extensions=("html.j2",)), trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
