@@ -111,3 +111,37 @@ def test_statements_say_how_many_clients_were_set_aside(capsys, tmp_path):
     data.write_text(CLIENTS.read_text() + '{"id": "BAD", "episodes": 3}\n')
     _, out, _ = run(capsys, "pay", "lincolnshire", "--data", data, "--as-of", "2013-12-31", "--format", "md")
     assert "1 client was set aside" in out
+
+
+def test_payment_lines_are_written_as_json_dumps_writes_them():
+    """`pbr pay` writes each line's JSON directly: byte for byte what json.dumps gives, for every
+    line of every pilot's run over the example cohort, shadow or not, and for any text."""
+    import datetime as dt
+    from decimal import Decimal as D
+
+    import attrs
+    from hypothesis import given, settings, strategies as st
+
+    import pbr_rules
+    from pbr_rules.pay import PaymentRun
+    from pbr_rules.pay.lines import LineStatus, PaymentLine
+    cohort = HERE.parent / "rulesets" / "national" / "examples" / "cohort.jsonl"
+    records = [json.loads(line) for line in cohort.read_text().splitlines()]
+    for ref in ("lincolnshire", "bracknell@1.1.0", "stockport", "west_kent", "wigan@1.1.0"):
+        run = pbr_rules.load(ref).pay(records, "2014-06-30")
+        for shadow in (False, True):
+            run = attrs.evolve(run, shadow=shadow)
+            assert list(run.json_lines()) == [json.dumps(data, ensure_ascii=False) for data in run.to_json_lines()]
+
+    texts = st.text(alphabet=st.characters(min_codepoint=0, max_codepoint=0x10FFFF, exclude_categories=()), max_size=8)
+
+    @settings(max_examples=300, deadline=None)
+    @given(provider=texts, client=st.none() | texts, item=texts, unit=st.none() | texts, instalment=st.none() | texts,
+           day=st.none() | st.dates(), due=st.none() | st.decimals(places=2, allow_nan=False, allow_infinity=False),
+           reasons=st.lists(texts, max_size=3), ruleset=texts)
+    def same(provider, client, item, unit, instalment, day, due, reasons, ruleset):
+        line = PaymentLine(provider, day, client, item, unit, instalment, due, D("1.50"), LineStatus.PART_CAPPED, tuple(reasons))
+        run = PaymentRun(ruleset, dt.date(2014, 6, 30), (line,), (), (), (), False, None, None)
+        assert list(run.json_lines()) == [json.dumps(data, ensure_ascii=False) for data in run.to_json_lines()]
+
+    same()

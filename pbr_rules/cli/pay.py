@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import json
 import sys
 
 import attrs
@@ -44,8 +43,8 @@ def _pay(args) -> int:
         run = ruleset.pay_results(set_aside(items, error_out, counts), day, from_date, to_date, args.shadow)
         out = stack.enter_context(open_out(args.out))
         if args.format == "jsonl":
-            for data in run.to_json_lines():
-                out.write(json.dumps(data, ensure_ascii=False) + "\n")
+            for line in run.json_lines():
+                out.write(line + "\n")
         elif args.format == "csv":
             write_csv(run, out)
         else:

@@ -11,6 +11,7 @@ Evaluation hands each client's lines on with its results (``ClientResult.lines``
 from __future__ import annotations
 
 import datetime
+from json.encoder import encode_basestring as _text  # a str as json.dumps(ensure_ascii=False) writes it
 from typing import Optional
 
 import attrs
@@ -61,6 +62,13 @@ class PaymentRun:
             if self.shadow:
                 data["shadow"] = SHADOW
             yield data
+
+    def json_lines(self):
+        """Each line of ``to_json_lines`` as its JSON text, built directly (the same bytes as
+        ``json.dumps(data, ensure_ascii=False)``: tests/test_pay_cli.py)."""
+        extra = f', "ruleset": {_text(self.ruleset)}' + (f', "shadow": {_text(SHADOW)}' if self.shadow else "")
+        for line in self.lines:
+            yield line.json_text(extra)
 
     def statements(self) -> list:
         """(provider, period, lines) for each provider and quarter, providers in name order."""

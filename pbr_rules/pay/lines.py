@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime
 import enum
 from decimal import ROUND_HALF_UP, Decimal
+from json.encoder import encode_basestring as _text  # a str as json.dumps(ensure_ascii=False) writes it
 from typing import Callable, Optional
 
 import attrs
@@ -90,8 +91,25 @@ class PaymentLine:
                 "due": None if self.due is None else format_amount(self.due), "paid": format_amount(self.paid),
                 "status": str(self.status), "reasons": list(self.reasons)}
 
+    def json_text(self, extra: str = "") -> str:
+        """``json.dumps(self.to_json() | more, ensure_ascii=False)`` byte for byte, built directly;
+        ``extra`` is the JSON of the keys after ``reasons`` (`, "ruleset": "..."`)."""
+        date, due = self.date, self.due
+        period = "null" if date is None else _text(quarter_of(date))
+        return (f'{{"provider": {_text(self.provider)}, "period": {period}, '
+                f'"date": {"null" if date is None else _text(date.isoformat())}, '
+                f'"client": {_json_or_null(self.client)}, "item": {_text(self.item)}, '
+                f'"unit": {_json_or_null(self.unit)}, "instalment": {_json_or_null(self.instalment)}, '
+                f'"due": {"null" if due is None else _text(format_amount(due))}, '
+                f'"paid": {_text(format_amount(self.paid))}, "status": {_text(str(self.status))}, '
+                f'"reasons": [{", ".join(map(_text, self.reasons))}]{extra}}}')
+
     def evolve(self, **changes) -> "PaymentLine":
         return attrs.evolve(self, **changes)
+
+
+def _json_or_null(text: Optional[str]) -> str:
+    return "null" if text is None else _text(text)
 
 
 @attrs.frozen(slots=True)
