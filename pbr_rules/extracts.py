@@ -33,7 +33,7 @@ import logging
 import os
 import re
 import tempfile
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import Iterator
 
@@ -47,6 +47,7 @@ LOG = logging.getLogger(__name__)
 
 CLIENT_ID_COLUMN = "client_id"
 _INTEGER = re.compile(r"^-?[0-9]+$")
+_DECIMAL = re.compile(r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$")
 _TRUE = {"true", "yes", "y", "1"}
 _FALSE = {"false", "no", "n", "0"}
 _PATH_INDEX = re.compile(r"^\$\.(\w+)\[(\d+)\]")
@@ -417,12 +418,13 @@ def _merged_records(schema: Schema, others: tuple) -> dict:
 
 
 def _number(cell: str):
-    if _INTEGER.match(cell):
+    """An int or a Decimal for a cell written as a number in ASCII digits; anything else (`NaN`,
+    `Infinity`, `1_000`, digits of other scripts) is passed on as text: "expected a number"."""
+    if _INTEGER.match(cell) and len(cell) < 4000:  # Python refuses to read longer ints from text
         return int(cell)
-    try:
+    if _DECIMAL.match(cell):
         return Decimal(cell)
-    except InvalidOperation:
-        return cell  # reported as "expected a number"
+    return cell
 
 
 def _as_written(cell: str) -> str:

@@ -27,8 +27,8 @@ from .parse import parse_file
 from .resources import shipped_rulesets_dir
 from .words import article, did_you_mean
 
-VERSION_RE = re.compile(r"^\d+\.\d+\.\d+$")
-NAME_REF_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(@\d+\.\d+\.\d+)?$")  # name or name@version
+VERSION_RE = re.compile(r"^[0-9]+\.[0-9]+\.[0-9]+$")
+NAME_REF_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(@[0-9]+\.[0-9]+\.[0-9]+)?$")  # name or name@version
 
 
 def version_key(version: str):
