@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime
 import difflib
 import json
+import re
 from decimal import Decimal
 from typing import Iterable, Iterator, Optional
 
@@ -22,6 +23,8 @@ from .schema import FieldInfo, RecordInfo, Scalar, Schema
 from .words import article
 
 
+TOO_LARGE = Decimal("1e30")  # numbers in records are counts, scores and amounts: far below this
+
 # how a value of each field kind is read and checked: a ClientReader method per kind
 CONVERTERS = {Scalar.DATE: "_date_converter", Scalar.NUMBER: "_numeric_converter",
               Scalar.COUNT: "_numeric_converter", Scalar.SCORE: "_numeric_converter",
@@ -29,6 +32,8 @@ CONVERTERS = {Scalar.DATE: "_date_converter", Scalar.NUMBER: "_numeric_converter
               Scalar.SET: "_set_converter", Scalar.MAP: "_map_converter", Scalar.LIST: "_list_converter"}
 
 
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 _DATE_VERBS = {"date": "is dated", "start": "starts on", "end": "ends on"}
 
@@ -130,7 +135,11 @@ def json_record(number: int, line, source: str) -> tuple | None:
         return None
     try:
         return number, _DECODER.decode(line), None
-    except json.JSONDecodeError:
+    except (ValueError, RecursionError) as error:  # past Python's limits: too long a number, too deep
+        if not isinstance(error, json.JSONDecodeError):
+            why = ("nested too deeply" if isinstance(error, RecursionError)
+                   else "a number too long to read (Python reads at most 4,300 digits)")
+            return number, None, DataError(f"not valid JSON here: {why}", line_number=number, source=source)
         try:  # json.loads words a byte order mark as such: the shared decoder would not
             json.loads(line, parse_float=Decimal)
         except json.JSONDecodeError as error:
@@ -240,7 +249,12 @@ class ClientReader:
     def _text_converter(field: FieldInfo):
         def convert(value, path, name, report):
             if type(value) is str:
-                return value
+                surrogate = _SURROGATE.search(value)
+                if surrogate is None:
+                    return value
+                report(f"{path}.{name}", f"this text holds \\u{ord(surrogate.group()):04x}, half of a character "
+                                         "that is not there (a lone surrogate): it cannot be written out")
+                return None
             report(f"{path}.{name}", f"expected a text, got {_json_kind(value)}")
         return convert
 
@@ -305,8 +319,14 @@ class ClientReader:
             if kind is not int and kind is not Decimal:
                 report(f"{path}.{name}", f"expected a number, got {_json_kind(value)}")
                 return None
+            if kind is Decimal and not value.is_finite():
+                report(f"{path}.{name}", f"expected a number, got {value}")
+                return None
+            if not -TOO_LARGE < value < TOO_LARGE:  # before any arithmetic: 1e999999999 would not end
+                report(f"{path}.{name}", "the number is too large: no count or measure has more than 30 digits")
+                return None
             if whole and kind is Decimal:
-                if value != int(value):
+                if value != value.to_integral_value():
                     report(f"{path}.{name}", f"expected a whole number, got {value}")
                     return None
                 value = int(value)
@@ -384,8 +404,8 @@ class ClientReader:
             return f"{exact}{low}{high}", "v"
         if scalar is Scalar.NUMBER:
             return "type(v) is int or type(v) is Decimal", "v"
-        if scalar is Scalar.TEXT:
-            return "type(v) is str", "v"
+        if scalar is Scalar.TEXT:  # lone surrogates (JSON's "\ud800") are left to the converter
+            return "type(v) is str and (v.isascii() or not SURROGATE(v))", "v"
         if scalar is Scalar.BOOL:
             return "v is True or v is False", "v"
         if scalar is Scalar.ENUM:
@@ -411,7 +431,7 @@ class ClientReader:
         def out_of_order(path, name, value, earlier, bound, report):
             report(f"{path}.{name}", f"{name} {value} is before {earlier} {bound}")
 
-        namespace = {"K": tuple(constants), "ISO": ISO_DATE.match, "DATE": datetime.date.fromisoformat,
+        namespace = {"K": tuple(constants), "SURROGATE": _SURROGATE.search, "ISO": ISO_DATE.match, "DATE": datetime.date.fromisoformat,
                      "Decimal": Decimal, "unknown": unknown, "missing": missing, "out_of_order": out_of_order,
                      "__builtins__": __builtins__}
         exec(compile("\n".join(lines) + "\n", f"<pbr validator {record_name}>", "exec"), namespace)

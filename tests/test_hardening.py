@@ -1,0 +1,196 @@
+"""Untrusted rulesets and data (issue 11): each class of defect has its root fixed and a test here.
+
+- Numbers, dates and versions are ASCII digits only, in the language and in data: `1৪ months` (a
+  Bengali 4 that looks like 8) is not 14 months.
+- One bad line of data is that client's problem: set aside with its line and path, the rest
+  evaluated, never the whole run stopped (past Python's limits: a number too long or too large,
+  nesting too deep, half a character, not-a-number).
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+import pbr_rules
+from pbr_rules.cli import main
+from pbr_rules.cohort import generate
+
+AS_OF = "2014-06-30"
+
+
+def extracts_with_injecting_days(tmp_path, cell: str):
+    """CSV extracts of 3 clients, the first TOP of the first written with this injecting_days cell."""
+    folder = tmp_path / "extracts"
+    assert main(["cohort", "--clients", "3", "--seed", "1", "--format", "csv", "--out", str(folder)]) == 0
+    reviews = folder / "top_reviews.csv"
+    lines = reviews.read_text().splitlines()
+    header = lines[0].split(",")
+    cells = lines[1].split(",")
+    cells[header.index("injecting_days")] = cell
+    reviews.write_text("\n".join([lines[0], ",".join(cells), *lines[2:]]) + "\n")
+    return folder
+
+
+def run(capsys, *args) -> tuple:
+    code = main([str(a) for a in args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+# ---- ASCII digits only ---------------------------------------------------------------------------
+@pytest.mark.parametrize("written", ["1৪ months", "1٤ months", "２ days"])
+def test_a_duration_in_digits_of_another_script_is_a_positioned_error(rulesets, written):
+    path = rulesets.write("digits", "1.0.0", f"""
+        ruleset digits version 1.0.0
+        parameter window = {written}
+        """)
+    with pytest.raises(pbr_rules.RulesetError) as raised:
+        pbr_rules.load(str(path))
+    assert raised.value.span.line == 2 and raised.value.span.column >= 20
+
+
+@pytest.mark.parametrize("written", ["2013-0৪-01", "৪.0.0"])
+def test_dates_and_versions_in_digits_of_another_script_are_not_read(rulesets, written):
+    version = written if "-" not in written else "1.0.0"
+    effective = written if "-" in written else "2013-04-01"
+    path = rulesets.write("digits", "1.0.0", f"""
+        ruleset digits version {version}
+        effective from {effective}
+        """)
+    with pytest.raises(pbr_rules.RulesetError):
+        pbr_rules.load(str(path))
+
+
+def test_a_csv_number_in_digits_of_another_script_is_reported_not_read(capsys, tmp_path):
+    folder = extracts_with_injecting_days(tmp_path, "١٢")
+    code, _, err = run(capsys, "evaluate", "national", "--data", folder, "--as-of", AS_OF)
+    assert code == 0 and "injecting_days: expected a number, got the text '١٢'" in err
+    assert "3 clients read: 2 evaluated, 1 set aside" in err
+
+
+# ---- one bad line is that client's problem ----------------------------------------------------------
+def review(**fields) -> dict:
+    return {"date": "2013-01-01", "stage": "start", **fields}
+
+
+BAD_LINES = {
+    "nested too deeply": '{"id": "D1", "episodes": ' + "[" * 3000 + "]" * 3000 + "}",
+    "a number longer than Python reads": '{"id": "D2", "top_reviews": [{"date": "2013-01-01", "stage": "start", '
+                                         '"injecting_days": 1' + "0" * 5000 + "}]}",
+    "a number past any count": json.dumps({"id": "D3", "top_reviews": [review()]}).replace(
+        '"start"}', '"start", "injecting_days": 1e4400}'),
+    "a number whose digits would not end": json.dumps({"id": "D4", "top_reviews": [review()]}).replace(
+        '"start"}', '"start", "injecting_days": 1e999999999}'),
+    "not a number": json.dumps({"id": "D5", "top_reviews": [review()]}).replace(
+        '"start"}', '"start", "injecting_days": NaN}'),
+    "infinity": json.dumps({"id": "D6", "top_reviews": [review()]}).replace(
+        '"start"}', '"start", "quality_of_life": -Infinity}'),
+    "half a character in an id": '{"id": "D7\\udc80"}',
+    "half a character in a text": '{"id": "D8", "sex": "\\ud800"}',
+}
+
+
+def test_each_bad_line_is_set_aside_and_the_rest_evaluated(capsys, tmp_path):
+    good = [json.dumps(client) for client in generate(2, seed=4)]
+    data = tmp_path / "bad.jsonl"
+    data.write_text("\n".join([good[0], *BAD_LINES.values(), good[1]]) + "\n")
+    errors = tmp_path / "errors.jsonl"
+    for jobs in (1, 2):
+        code, out, err = run(capsys, "evaluate", "national", "--data", data, "--as-of", AS_OF,
+                             "--errors", errors, "--jobs", jobs)
+        assert code == 0, err
+        assert f"{len(BAD_LINES) + 2} clients read: 2 evaluated, {len(BAD_LINES)} set aside" in err
+        assert len(out.splitlines()) == 2
+        reported = [json.loads(line) for line in errors.read_text(encoding="utf-8").splitlines()]
+        assert sorted({problem["line"] for problem in reported}) == list(range(2, len(BAD_LINES) + 2))
+    messages = " | ".join(problem["message"] for problem in reported)
+    assert "nested too deeply" in messages and "a number too long to read" in messages
+    assert "too large" in messages and "expected a number, got the number nan" in messages
+    assert "lone surrogate" in messages
+
+
+@pytest.mark.parametrize("cell", ["NaN", "sNaN", "Infinity", "-inf", "1e999999999", "1" + "0" * 5000, "1_000"])
+def test_a_csv_number_cell_past_reading_is_that_clients_problem(capsys, tmp_path, cell):
+    folder = extracts_with_injecting_days(tmp_path, cell)
+    code, _, err = run(capsys, "evaluate", "national", "--data", folder, "--as-of", AS_OF)
+    assert code == 0 and "3 clients read: 2 evaluated, 1 set aside" in err
+    assert "injecting_days" in err
+
+
+# ---- the command line never destroys or corrupts data --------------------------------------------
+@pytest.fixture
+def cohort_file(tmp_path):
+    path = tmp_path / "clients.jsonl"
+    path.write_text("\n".join(json.dumps(client) for client in generate(30, seed=2)) + "\n")
+    return path
+
+
+@pytest.mark.parametrize("spelling", ["same", "dotted", "hard link"])
+@pytest.mark.parametrize("option", ["--out", "--errors"])
+def test_output_over_the_data_file_is_refused_however_spelt(capsys, tmp_path, cohort_file, monkeypatch, spelling,
+                                                            option):
+    import os
+    monkeypatch.chdir(tmp_path)
+    before = cohort_file.read_bytes()
+    target = {"same": str(cohort_file), "dotted": "./sub/../clients.jsonl", "hard link": "linked.jsonl"}[spelling]
+    (tmp_path / "sub").mkdir(exist_ok=True)
+    if spelling == "hard link":
+        os.link(cohort_file, tmp_path / "linked.jsonl")
+    code, _, err = run(capsys, "evaluate", "national", "--data", "clients.jsonl", "--as-of", AS_OF, option, target)
+    assert code == 2 and "writing there would destroy it" in err
+    assert cohort_file.read_bytes() == before
+
+
+def test_output_into_the_data_folder_and_out_equal_to_errors_are_refused(capsys, tmp_path, cohort_file):
+    folder = tmp_path / "extracts"
+    assert main(["cohort", "--clients", "5", "--seed", "1", "--format", "csv", "--out", str(folder)]) == 0
+    before = {path.name: path.read_bytes() for path in folder.iterdir()}
+    code, _, err = run(capsys, "evaluate", "national", "--data", folder, "--as-of", AS_OF, "--out",
+                       folder / "clients.csv")
+    assert code == 2 and "a file in the data folder being read" in err
+    assert {path.name: path.read_bytes() for path in folder.iterdir()} == before
+    code, _, err = run(capsys, "evaluate", "national", "--data", cohort_file, "--as-of", AS_OF,
+                       "--out", tmp_path / "x.jsonl", "--errors", tmp_path / "x.jsonl")
+    assert code == 2 and "--out and --errors are the same file" in err
+
+
+def test_a_run_that_stops_leaves_no_target_and_says_so(capsys, tmp_path, cohort_file, monkeypatch):
+    from pbr_rules.evaluate import Ruleset
+    real, seen = Ruleset.evaluate_prepared, []
+
+    def interrupted(self, client, as_of):
+        seen.append(client["id"])
+        if len(seen) == 10:
+            raise KeyboardInterrupt
+        return real(self, client, as_of)
+
+    monkeypatch.setattr(Ruleset, "evaluate_prepared", interrupted)
+    out = tmp_path / "results.jsonl"
+    out.write_text("the results of an earlier run\n")
+    code, _, err = run(capsys, "evaluate", "national", "--data", cohort_file, "--as-of", AS_OF, "--out", out,
+                       "--jobs", 1)
+    assert code == 130 and f"interrupted: {out} was not written" in err
+    assert out.read_text() == "the results of an earlier run\n"
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["clients.jsonl", "results.jsonl"]  # no leftovers
+
+
+def test_a_full_disk_or_a_missing_folder_is_a_usage_error_naming_the_file(capsys, tmp_path, cohort_file):
+    from pathlib import Path
+    if Path("/dev/full").exists():
+        code, _, err = run(capsys, "evaluate", "national", "--data", cohort_file, "--as-of", AS_OF, "--out", "/dev/full")
+        assert code == 2 and "cannot write /dev/full: No space left on device" in err
+    missing = tmp_path / "nowhere" / "out.jsonl"
+    code, _, err = run(capsys, "evaluate", "national", "--data", cohort_file, "--as-of", AS_OF, "--out", missing)
+    assert code == 2 and f"cannot write {missing}: No such file or directory" in err
+
+
+def test_a_written_file_is_complete_and_has_ordinary_permissions(capsys, tmp_path, cohort_file):
+    import os
+    out = tmp_path / "results.jsonl"
+    code, _, _ = run(capsys, "evaluate", "national", "--data", cohort_file, "--as-of", AS_OF, "--out", out)
+    mask = os.umask(0o022)
+    os.umask(mask)
+    assert code == 0 and len(out.read_text().splitlines()) == 30
+    assert out.stat().st_mode & 0o777 == 0o666 & ~mask
