@@ -93,8 +93,10 @@ _WORK = None
 
 
 def _ignore_interrupts() -> None:
-    """Ctrl-C is the first process's to handle (it stops the workers): a worker says nothing."""
+    """Ctrl-C and SIGTERM are the first process's to handle (it stops the workers, which end
+    quietly when it does)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def _work(piece):

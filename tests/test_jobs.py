@@ -155,34 +155,48 @@ def test_a_folder_of_extracts_in_n_processes_gives_what_one_gives(capsys, monkey
     assert "duplicate client id" in one[2]
 
 
-@pytest.mark.parametrize("breaking", [
-    '{"id": "B", "top_reviews": [{"date": "2013-01-01", "stage": "start", "injecting_days": 1' + "0" * 5000 + '}]}',
-    '{"id": "\\udc80"}',
-])
-def test_a_run_that_fails_part_way_writes_what_one_process_writes_before_failing(capsys, monkeypatch, tmp_path,
-                                                                                 breaking):
+def failing_for(monkeypatch, client_id: str) -> None:
+    """Evaluating the client with this id fails, as a bug would (forked workers inherit it)."""
+    from pbr_rules.errors import InternalError
+    from pbr_rules.evaluate import Ruleset
+    real = Ruleset.evaluate_prepared
+
+    def evaluate_prepared(self, client, as_of):
+        if client["id"] == client_id and any(e["id"] == "E99" for e in client["episodes"]):
+            raise InternalError(f"a bug met client {client_id}")
+        return real(self, client, as_of)
+
+    monkeypatch.setattr(Ruleset, "evaluate_prepared", evaluate_prepared)
+
+
+def test_a_run_that_fails_part_way_writes_what_one_process_writes_before_failing(capsys, monkeypatch, tmp_path):
     """Found by review: a failure in a worker lost the clients of its chunk that came before it."""
     monkeypatch.setattr(jobs, "CHUNK_BYTES", 1 << 20)
+    failing_for(monkeypatch, "B")
     data = tmp_path / "crash.jsonl"
     lines = [json.dumps(client) for client in generate(3, seed=1)]
+    breaking = json.dumps({"id": "B", "episodes": [{"id": "E99", "start": "2013-01-01"}]})
     data.write_text("\n".join([lines[0], breaking, lines[1], lines[2]]) + "\n")
     outputs = []
-    for count in (1, 2):
-        out = tmp_path / f"out{count}.jsonl"
-        code, _, err = run(capsys, "evaluate", "national", "--data", data, "--as-of", AS_OF, "--out", out,
-                           "--jobs", count, "--outcome", "planned_exit")
-        outputs.append((code, out.read_bytes(), err.splitlines()[-1].split(":")[0]))
+    for count in (1, 2):  # to standard output: a file given with --out is not written at all after a failure
+        code, out, err = run(capsys, "evaluate", "national", "--data", data, "--as-of", AS_OF,
+                             "--jobs", count, "--outcome", "planned_exit")
+        outputs.append((code, out, err.splitlines()[-1]))
     assert outputs[0] == outputs[1]
-    assert outputs[0][0] == 3 and outputs[0][1].count(b"\n") == 1
+    assert outputs[0][0] == 3 and outputs[0][1].count("\n") == 1 and "a bug met client B" in outputs[0][2]
+    out = tmp_path / "out.jsonl"
+    assert run(capsys, "evaluate", "national", "--data", data, "--as-of", AS_OF, "--out", out, "--jobs", 2)[0] == 3
+    assert not out.exists()
 
 
 def test_a_failure_on_a_client_set_aside_for_a_repeated_id_does_not_stop_the_run(capsys, monkeypatch, tmp_path):
     """One process never evaluates a client whose id came before, so a failure there cannot stop it."""
     monkeypatch.setattr(jobs, "CHUNK_BYTES", 1 << 20)
-    data = tmp_path / "repeat.jsonl"
     lines = [json.dumps(client) for client in generate(3, seed=1)]
-    # valid, but its results cannot be written: an episode id with a lone surrogate is in its reasons
-    repeat = json.dumps({**json.loads(lines[0]), "episodes": [{"id": "E\udc80", "start": "2013-01-01"}]})
+    first = json.loads(lines[0])
+    failing_for(monkeypatch, first["id"])
+    repeat = json.dumps({**first, "episodes": [{"id": "E99", "start": "2013-01-01"}]})
+    data = tmp_path / "repeat.jsonl"
     data.write_text("\n".join([lines[0], lines[1], repeat, lines[2]]) + "\n")
     one = run(capsys, "evaluate", "national", "--data", data, "--as-of", AS_OF, "--jobs", 1)
     two = run(capsys, "evaluate", "national", "--data", data, "--as-of", AS_OF, "--jobs", 2)

@@ -8,14 +8,36 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
+import threading
 
 from ..errors import DataError, InternalError, RulesetError, RulesetNotFound, UsageError
 from . import cohort, compare, diff, docs, evaluate, measures, pay, rules
 from .common import EXIT_BUG, EXIT_FAILED, EXIT_OK, EXIT_USAGE, print_error
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, handled as Ctrl-C is: files being written are left unwritten, and the exit says so."""
+
+    exit_code = 143
+
+
+def _terminated(signum, frame) -> None:
+    raise Terminated()
+
+
 def main(argv: list[str] | None = None) -> int:
+    if threading.current_thread() is not threading.main_thread():  # only the main thread takes signals
+        return _main(argv)
+    before = signal.signal(signal.SIGTERM, _terminated)
+    try:
+        return _main(argv)
+    finally:
+        signal.signal(signal.SIGTERM, before)
+
+
+def _main(argv: list[str] | None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     if not getattr(args, "command", None):
@@ -37,8 +59,8 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     except BrokenPipeError:
         return EXIT_OK
-    except KeyboardInterrupt:
-        return 130
+    except KeyboardInterrupt as interrupted:
+        return getattr(interrupted, "exit_code", 130)
     except Exception as error:  # a bug in pbr_rules: say so, and show where only on request
         print(f"pbr: {InternalError(f'{type(error).__name__}: {error}')}", file=sys.stderr)
         if os.environ.get("PBR_DEBUG"):

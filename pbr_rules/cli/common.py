@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import errno
+import io
 import json
 import os
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -115,15 +118,59 @@ def open_in(path: str):
 
 @contextlib.contextmanager
 def open_out(path: str | None):
+    """Where a command writes: standard output, or the file ``path``, written whole or not at all.
+
+    A regular file is written under a temporary name beside it and renamed into place only when
+    the command succeeds: after a failure, Ctrl-C or SIGTERM there is no truncated file that looks
+    complete, and an earlier file of that name is left as it was. A device or pipe (`/dev/null`)
+    is written directly. A file that cannot be written (no such folder, no permission, a full
+    disk) is a usage error naming it, not a bug."""
     if path is None:
         yield sys.stdout
         return
+    target = Path(path)
+    if target.exists() and not target.is_file():
+        try:
+            with open(path, "w", encoding="utf-8", newline="") as handle:
+                yield handle
+        except OSError as error:
+            _not_written(error, path, path)
+        return
     try:
-        handle = open(path, "w", encoding="utf-8", newline="")
+        handle = tempfile.NamedTemporaryFile("w", encoding="utf-8", newline="", dir=target.parent,
+                                             prefix=f".{target.name}.", suffix=".part", delete=False)
     except OSError as error:
-        raise UsageError(f"cannot write {path}: {error.strerror}") from None
-    with handle:
-        yield handle
+        _not_written(error, path, None)
+    try:
+        with handle:
+            yield handle
+        os.chmod(handle.name, 0o666 & ~_umask())  # as an ordinary new file would be
+        os.replace(handle.name, target)
+    except BaseException as error:
+        with contextlib.suppress(OSError):
+            os.unlink(handle.name)
+        if isinstance(error, KeyboardInterrupt):
+            print(f"pbr: interrupted: {path} was not written", file=sys.stderr)
+        if isinstance(error, OSError):
+            _not_written(error, path, handle.name)
+        raise
+
+
+# what writing a file can meet that is about the file, not a bug: no room, no permission
+_WRITE_ERRORS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS, errno.EACCES, errno.EPERM, errno.EIO}
+
+
+def _not_written(error: OSError, path: str, written: str | None) -> None:
+    """Raise a usage error naming ``path`` for an error writing it; re-raise any other."""
+    if error.errno in _WRITE_ERRORS or error.filename in (path, written) or written is None:
+        raise UsageError(f"cannot write {path}: {error.strerror or error}") from None
+    raise error
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def read_data(stack: contextlib.ExitStack, ruleset, path: str, day):
@@ -198,7 +245,7 @@ def set_aside(items, error_out, counts: dict):
             counts["rejected"] += 1
             for error in item.errors:
                 if error_out is not None:
-                    error_out.write(json.dumps(error.to_json(), ensure_ascii=False) + "\n")
+                    error_out.write(_error_line(error.to_json()))
                 else:
                     progress.clear()
                     print(f"rejected: {error}", file=sys.stderr)
@@ -207,6 +254,17 @@ def set_aside(items, error_out, counts: dict):
             yield item
         progress.update(counts)
     progress.clear()
+
+
+def _error_line(data: dict) -> str:
+    """A rejected record's problem as a JSON line; escaped to ASCII where the data holds half a
+    character (a lone surrogate, which UTF-8 cannot carry), so the report itself never fails."""
+    text = json.dumps(data, ensure_ascii=False)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = json.dumps(data)
+    return text + "\n"
 
 
 class Progress:
@@ -259,10 +317,36 @@ def summary(args, counts: dict, done: str) -> int:
 
 
 def not_the_input(args) -> None:
-    """Writing the output over the data being read would destroy it."""
-    for name in ("out", "errors"):
-        target = getattr(args, name, None)
-        if target and args.data != "-" and Path(target).resolve() == Path(args.data).resolve():
-            raise UsageError(f"--{name} {target} is the data file being read: writing there would destroy it",
-                             hint=f"give --{name} another file")
+    """Writing over the data being read would destroy it: --out and --errors may not be the data
+    file (however spelt, hard links included), a file inside the data folder, or each other; nor
+    may standard output be the data file (`> clients.jsonl`: the shell has emptied it already)."""
+    data = None if args.data == "-" else Path(args.data)
+    targets = [(name, getattr(args, name, None)) for name in ("out", "errors")]
+    targets = [(name, target) for name, target in targets if target]
+    for name, target in targets:
+        if data is not None and _same_or_inside(Path(target), data):
+            what = "a file in the data folder being read" if data.is_dir() else "the data file being read"
+            raise UsageError(f"--{name} {target} is {what}: writing there would destroy it",
+                             hint=f"give --{name} a file outside {args.data}")
+    if len(targets) == 2 and _same_or_inside(Path(targets[0][1]), Path(targets[1][1])):
+        raise UsageError(f"--out and --errors are the same file, {targets[0][1]}: the two would be mixed",
+                         hint="give --errors another file")
+    if data is not None and data.is_file() and not getattr(args, "out", None) and _is_stdout(data):
+        raise UsageError(f"standard output is {args.data}, the data file being read (emptied by the shell "
+                         "before pbr started)", hint="write the results with --out to another file")
 
+
+def _same_or_inside(target: Path, data: Path) -> bool:
+    if target.resolve() == data.resolve() or target.resolve().is_relative_to(data.resolve()) and data.is_dir():
+        return True
+    try:
+        return target.exists() and data.exists() and os.path.samefile(target, data)
+    except OSError:
+        return False
+
+
+def _is_stdout(data: Path) -> bool:
+    try:
+        return os.path.samestat(os.fstat(sys.stdout.fileno()), os.stat(data))
+    except (OSError, ValueError, AttributeError, io.UnsupportedOperation):
+        return False
