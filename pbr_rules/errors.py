@@ -66,6 +66,7 @@ class Code(enum.Enum):
     WRONG_FILE_NAME = ("PBR407", "wrong-file-name")
     BAD_EXTENSION = ("PBR408", "bad-extension")
     BAD_EFFECTIVE_DATES = ("PBR409", "bad-effective-dates")
+    SHADOWS_SHIPPED = ("PBR410", "shadows-shipped")
     # outcomes and rules
     MISSING_CLASSIFICATION = ("PBR501", "missing-classification")
     BAD_UNIT = ("PBR502", "bad-unit")

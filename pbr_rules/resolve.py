@@ -120,6 +120,24 @@ class Selection:
                 f"the results follow {self.period.ref} as asked")
 
 
+def _not_shadowing(path: Path, name: str, version: str) -> None:
+    """A ruleset found in a folder of the user's may not be a shipped one changed: extending
+    `national 1.0.0` must mean the national framework, not a file of that name that happens to be
+    found first (the same text is allowed: a copy changes nothing)."""
+    shipped = shipped_rulesets_dir() / name / f"{version}.pbr"
+    if not shipped.is_file() or path.resolve() == shipped.resolve():
+        return
+    text = path.read_bytes()
+    if text == shipped.read_bytes():
+        return
+    first_line = text.split(b"\n", 1)[0].decode("utf-8", errors="replace")
+    raise RulesetError(f"{path} is {name} {version}, which is a shipped ruleset, but it is not the shipped text: "
+                       "a ruleset may not replace a shipped one of the same name and version",
+                       code=Code.SHADOWS_SHIPPED, span=Span(str(path), 1, 1), source_line=first_line,
+                       hint=f"give yours a version of its own (or another name), and extend it by that; to use "
+                            f"the shipped {name} {version}, remove this file")
+
+
 class RulesetLibrary:
     """Finds ruleset files: ``NAME/VERSION.pbr`` under each folder searched, first match wins."""
 
@@ -147,6 +165,7 @@ class RulesetLibrary:
         for folder in self.folders:
             path = folder / name / f"{version}.pbr"
             if path.is_file():
+                _not_shadowing(path, name, version)
                 return path
         known = self.versions(name)
         if known:

@@ -194,3 +194,20 @@ def test_a_written_file_is_complete_and_has_ordinary_permissions(capsys, tmp_pat
     os.umask(mask)
     assert code == 0 and len(out.read_text().splitlines()) == 30
     assert out.stat().st_mode & 0o777 == 0o666 & ~mask
+
+
+# ---- a ruleset cannot replace a shipped one ------------------------------------------------------
+def test_a_changed_copy_of_a_shipped_ruleset_is_refused_and_a_true_copy_allowed(capsys, tmp_path):
+    import shutil
+    from pbr_rules.resources import shipped_rulesets_dir
+    shipped = (shipped_rulesets_dir() / "national" / "1.0.0.pbr").read_text(encoding="utf-8")
+    folder = tmp_path / "from_a_provider"
+    shutil.copytree(shipped_rulesets_dir() / "national", folder / "national")  # examples and all
+    (folder / "variant").mkdir()
+    (folder / "variant" / "1.0.0.pbr").write_text("ruleset variant version 1.0.0\nextends national 1.0.0\n")
+    (folder / "national" / "1.0.0.pbr").write_text(shipped, encoding="utf-8")
+    assert run(capsys, "check", "--rulesets", folder, "variant@1.0.0")[0] == 0
+    (folder / "national" / "1.0.0.pbr").write_text(shipped.replace("parameter", "parameter", 1) + "\n# changed\n",
+                                                   encoding="utf-8")
+    code, _, err = run(capsys, "check", "--rulesets", folder, "variant@1.0.0")
+    assert code == 1 and "[PBR410]" in err and "national/1.0.0.pbr:1:1" in err
