@@ -173,12 +173,14 @@ class UnknownValues:
         self.inline_depth = 0
         self._never_unknown = _NeverUnknown(self)
         self._facts = _Facts(self)
+        self._answers: dict = {}  # (question, node, context) -> (node, answer): see ``never_unknown``
 
     # ---- context ------------------------------------------------------------------------------
     def start(self) -> None:
         """A new function (an outcome, a definition): nothing is known yet."""
         self.known = []
         self.outcome_known = set()
+        self._answers = {}
 
     def learn(self, keys) -> None:
         """Known for the rest of the outcome (what a rule that did not apply tells)."""
@@ -220,13 +222,27 @@ class UnknownValues:
             self.inline_depth -= 1
 
     # ---- the questions -------------------------------------------------------------------------
+    # Each question asks the other of the parts of a condition (whether `a and b` is never unknown
+    # depends on what `a` tells, and what it tells on whether it is never unknown), so an `and`
+    # chain of N conditions would be read 3^N times over; answers are kept for the context they
+    # were given in (what is known, how deep in inlining), which makes a chain linear.
     def never_unknown(self, node) -> bool:
-        return self._never_unknown.visit(node)
+        return self._remembered("never unknown", node, lambda: self._never_unknown.visit(node))
 
     def facts(self, condition, when: Truth) -> set:
-        if self.never_unknown(condition):
-            when = when.certain
-        return self._facts.visit(condition, when)
+        def work():
+            truth = when.certain if self.never_unknown(condition) else when
+            return frozenset(self._facts.visit(condition, truth))
+        return set(self._remembered(when, condition, work))
+
+    def _remembered(self, question, node, work):
+        key = (question, id(node), frozenset(self.known), frozenset(self.outcome_known), self.inline_depth)
+        found = self._answers.get(key)
+        if found is not None and found[0] is node:  # the node itself: an id is reused once it is freed
+            return found[1]
+        answer = work()
+        self._answers[key] = (node, answer)
+        return answer
 
 
 class _NeverUnknown(Visitor):

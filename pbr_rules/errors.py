@@ -25,6 +25,7 @@ class Code(enum.Enum):
     NOT_A_DATE = ("PBR003", "not-a-date")
     FRACTIONAL_LENGTH = ("PBR004", "fractional-length")
     BAD_PLACEHOLDER = ("PBR005", "bad-placeholder")
+    NESTED_TOO_DEEPLY = ("PBR006", "nested-too-deeply")
     MISSING_HEADER = ("PBR010", "missing-header")
     MISSING_RULE_DATE = ("PBR011", "missing-rule-date")
     MISSING_CONDITION = ("PBR012", "missing-condition")

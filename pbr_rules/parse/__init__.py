@@ -32,10 +32,42 @@ def parse_text(text: str, path: str = "<string>") -> tree.Module:
         parsed = parser().parse(text, start="start")
     except UnexpectedInput as error:
         raise_all(_all_syntax_errors(error, text, lines, path))
+    _not_too_deep(parsed, lines, path)
     builder = Builder(path, lines, _placeholder_tree)
     module = builder.transform(parsed)
     raise_all(builder.problems)
     return module.replace(path=path, source="\n".join(lines))
+
+
+# how deeply parts of a file may sit inside one another: every pass over the tree, and Python's own
+# compiler for the generated code, reads an expression by recursion, so a deeper one (1,000
+# conditions joined by `and`, 200 `not`s) would stop them with a crash instead of a message
+MAX_DEPTH = 110  # about 100 levels of an expression, under a declaration's own few
+
+
+def _depth(parsed) -> tuple:
+    """(the deepest node of a Lark tree, its depth), found without recursion: that is the point."""
+    deepest, depth, stack = parsed, 0, [(parsed, 1)]
+    while stack:
+        node, level = stack.pop()
+        if level > depth:
+            deepest, depth = node, level
+        stack.extend((child, level + 1) for child in node.children if hasattr(child, "children"))
+    return deepest, depth
+
+
+def _not_too_deep(parsed, lines: list[str], path: str) -> None:
+    deepest, depth = _depth(parsed)
+    if depth <= MAX_DEPTH:
+        return
+    meta = deepest.meta
+    line, column = getattr(meta, "line", 1), getattr(meta, "column", 1)
+    raise RulesetSyntaxError(
+        f"this is nested too deeply to be read: about {depth - 10} parts inside one another (conditions joined "
+        f"by `and` or `or`, `not`s, terms of a sum), where at most about {MAX_DEPTH - 10} can be",
+        code=Code.NESTED_TOO_DEEPLY, span=Span(path, line, column),
+        source_line=lines[line - 1] if 0 < line <= len(lines) else "",
+        hint="give groups of them names with `define`, and join the names")
 
 
 def parse_file(path: str | Path) -> tree.Module:
@@ -99,6 +131,7 @@ def _placeholder_tree(source: str):
     """The Lark tree of a reason text's {placeholder}, or None if it is not an expression.
     (The same few placeholders, `{e.id}`, recur in every rule: each is parsed once.)"""
     try:
-        return parser().parse(source, start="expr")
+        parsed = parser().parse(source, start="expr")
     except UnexpectedInput:
         return None
+    return parsed if _depth(parsed)[1] <= MAX_DEPTH else None  # too deep to read: not an expression
