@@ -21,7 +21,7 @@ import attrs
 
 from .counts import STATUSES, Tally
 from .data import SeenIds, json_record
-from .errors import DataError
+from .errors import DataError, OutsideCalendar
 from .evaluate import ClientResult, OutcomeResult, Rejected, Ruleset, as_date
 from .extracts import ExtractReader, place_errors
 from .measure.cohort import show_exact
@@ -163,8 +163,12 @@ class ShadowRun:
         duplicate = seen.duplicate(under_a["id"], line, source)
         if duplicate is not None:
             return Rejected(line, under_a["id"], (duplicate,))
-        a = self.a.evaluate_prepared(under_a, self.as_of)
-        b = self.b.evaluate_prepared(under_b, self.as_of)
+        try:
+            a = self.a.evaluate_prepared(under_a, self.as_of)
+            b = self.b.evaluate_prepared(under_b, self.as_of)
+        except OutsideCalendar as error:
+            error.line_number, error.source = line, source
+            return Rejected(line, under_a["id"], (error,))
         return Compared(a, b, *_differences(a, b))
 
 

@@ -256,6 +256,16 @@ class DataError(PbrError):
         return f"{where}:{who} {self.path}: {self.message}"
 
 
+class OutsideCalendar(DataError):
+    """A client whose dates the rules' arithmetic takes past the calendar (after 9999-12-31 or
+    before 0001-01-01): that client's problem, set aside, never the run's."""
+
+    def __init__(self, client: str | None, as_of=None):
+        super().__init__("a date of this client is too near the end (or the start) of the calendar for the "
+                         "rules: a time window or data lag from it would run past 9999-12-31 (or before "
+                         f"0001-01-01){f', as of {as_of}' if as_of else ''}", client=client, path="$")
+
+
 class UsageError(PbrError):
     """A bad argument given to the API or the command line."""
 

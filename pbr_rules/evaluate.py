@@ -20,7 +20,7 @@ from .check import CheckedRuleset, check
 from .compile import CompiledRuleset, compile_ruleset
 from .data import ClientReader, SeenIds
 from .dates import as_date
-from .errors import DataError, InternalError, PbrError, UsageError
+from .errors import DataError, InternalError, OutsideCalendar, PbrError, UsageError
 from .fast_reader import FastReader
 from .extracts import ExtractReader, place_errors
 from .measure import MeasureRun, MeasureTally, MemberFinder
@@ -118,7 +118,12 @@ class Ruleset:
                     raise
                 errors.extend(error.errors)
                 continue
-            yield self.evaluate_prepared(prepared, day)
+            try:
+                yield self.evaluate_prepared(prepared, day)
+            except OutsideCalendar as error:
+                if errors is None:
+                    raise
+                errors.append(error)
 
     def evaluate_lines(self, lines: Iterable, as_of, source: str = "<data>") -> Iterator:
         """Read JSON Lines (str, or UTF-8 bytes) and yield a ClientResult or a Rejected for each
@@ -128,7 +133,7 @@ class Ruleset:
             if errors:
                 yield Rejected(number, errors[0].client, tuple(errors))
             else:
-                yield self.evaluate_prepared(client, day)
+                yield self._evaluated_or_rejected(client, day, number, source)
 
     def evaluate_folder(self, folder: str | Path, as_of) -> Iterator:
         """Read a folder of CSV extracts (see ``extracts``) and yield a ClientResult or a Rejected
@@ -145,7 +150,7 @@ class Ruleset:
             if problems:
                 yield Rejected(line, client_id, tuple(problems))
                 continue
-            yield self.evaluate_prepared(normalised, day)
+            yield self._evaluated_or_rejected(normalised, day, line, "clients.csv")
 
     def prepare_extract(self, client: dict, origins: dict, problems: list) -> tuple:
         """(normalised client, []) for a client read from CSV extracts, or (None, problems), each
@@ -160,11 +165,23 @@ class Ruleset:
         return normalised, place_errors(problems, origins)
 
     def evaluate_prepared(self, client: dict, as_of: datetime.date) -> ClientResult:
-        view = self.reader.view(client, as_of)
+        """The client's result; OutsideCalendar (a DataError) when date arithmetic on its dates
+        leaves the calendar, which the readers below turn into the client set aside."""
         try:
+            view = self.reader.view(client, as_of)
             return self._result(client, view, as_of, self.pipeline.run(self.compiled.evaluate_all(view, as_of)))
-        except Exception as error:  # a bug in pbr_rules; say which rule was running
-            raise self._internal(error, client, self.compiled) from error
+        except Exception as error:
+            if _outside_calendar(error):
+                raise OutsideCalendar(client.get("id"), as_of) from None
+            raise self._internal(error, client, self.compiled) from error  # a bug: say which rule was running
+
+    def _evaluated_or_rejected(self, client: dict, as_of: datetime.date, line, source: str):
+        """The ClientResult, or the Rejected of a client whose dates leave the calendar."""
+        try:
+            return self.evaluate_prepared(client, as_of)
+        except OutsideCalendar as error:
+            error.line_number, error.source = line, source
+            return Rejected(line, client.get("id"), (error,))
 
     def _result(self, client: dict, view: dict, as_of: datetime.date, rows: list) -> ClientResult:
         """The client's result from its rows: with amounts and payment lines when the ruleset pays,
@@ -282,6 +299,12 @@ class Ruleset:
         place = f" in the rule at {where}" if where else ""
         return InternalError(f"{type(error).__name__}: {error} while evaluating client "
                              f"{client.get('id')}{place}", hint="please report this with the ruleset and the record")
+
+
+def _outside_calendar(error: Exception) -> bool:
+    """Whether an error is date arithmetic leaving the calendar (datetime's own words for it)."""
+    return isinstance(error, OverflowError) or (isinstance(error, ValueError) and "out of range" in str(error)
+                                                and "year" in str(error))
 
 
 def load(ref: str | Path, rulesets: Iterable[str | Path] = (), as_of=None) -> Ruleset:

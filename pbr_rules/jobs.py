@@ -31,7 +31,7 @@ from typing import Callable, Iterator, Optional
 import attrs
 
 from .data import SeenIds
-from .errors import DataError
+from .errors import DataError, OutsideCalendar
 from .extracts import ExtractReader
 from .results import Rejected
 
@@ -191,6 +191,8 @@ def _evaluated(ruleset, client: dict, as_of, render: Callable, line: int, client
     try:
         result = ruleset.evaluate_prepared(client, as_of)
         return line, result.client, render(result)
+    except OutsideCalendar as error:  # the client's dates leave the calendar: set aside
+        return line, client_id, [(error.message, error.client, error.path)], None
     except Exception as error:  # a bug, or output that cannot be written: raised in order
         return line, client_id, None, None, error
 

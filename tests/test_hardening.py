@@ -260,3 +260,18 @@ def test_an_expression_nested_past_reading_is_a_positioned_error(rulesets, condi
 def test_a_hundred_conditions_joined_by_and_are_read(rulesets):
     chain = " and ".join("client.date_of_birth is known" if i % 2 else "client.sex is known" for i in range(100))
     assert pbr_rules.load(str(chain_ruleset(rulesets, chain))).outcome_names[-1] == "chain"
+
+
+def test_dates_that_rules_take_past_the_calendar_are_that_clients_problem(capsys, tmp_path):
+    """Discharged on 9999-12-20, as of 9999-12-31: the 12-month window would end in year 10000."""
+    late = {"id": "L1", "episodes": [{"id": "E1", "start": "9999-11-01", "end": "9999-12-20",
+                                      "discharge_reason": "completed_drug_free"}]}
+    data = tmp_path / "late.jsonl"
+    data.write_text("\n".join(json.dumps(c) for c in [*generate(2, seed=6), late]) + "\n")
+    for jobs in (1, 2):
+        for command in (["evaluate", "national"], ["pay", "lincolnshire"], ["compare", "national", "wigan@1.0.0"]):
+            code, _, err = run(capsys, *command, "--data", data, "--as-of", "9999-12-31",
+                               *(["--jobs", jobs] if command[0] != "compare" else []))
+            assert code == 0, err
+            assert f"{data}:3: client L1 $: a date of this client is too near the end" in err
+            assert "3 clients read: 2" in err and "1 set aside" in err
