@@ -20,7 +20,7 @@ from typing import Iterable, Iterator, Optional
 import attrs
 
 from .counts import STATUSES, Tally
-from .data import SeenIds, json_record
+from .data import SeenIds, json_record, without_bom
 from .errors import DataError, OutsideCalendar
 from .evaluate import ClientResult, OutcomeResult, Rejected, Ruleset, as_date
 from .extracts import ExtractReader, place_errors
@@ -118,6 +118,8 @@ class ShadowRun:
         seen = SeenIds()
         fast_a, fast_b = self.a.reader.fast_read, self.b.reader.fast_read
         for number, line in enumerate(lines, 1):
+            if number == 1:  # a byte order mark opens the file, not its first record
+                line = without_bom(line)
             a = fast_a(line) if fast_a is not None else None
             b = fast_b(line) if a is not None and fast_b is not None else None
             if b is not None:

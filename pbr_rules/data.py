@@ -123,6 +123,12 @@ def json_records(lines: Iterable, source: str = "<data>") -> Iterator[tuple]:
             yield found
 
 
+def without_bom(line):
+    if type(line) is bytes:
+        return line[3:] if line.startswith(b"\xef\xbb\xbf") else line
+    return line[1:] if line.startswith("\ufeff") else line
+
+
 def json_record(number: int, line, source: str) -> tuple | None:
     """``(number, record, None)`` or ``(number, None, DataError)`` for one line; None if blank."""
     if type(line) is bytes:
@@ -143,6 +149,11 @@ def json_record(number: int, line, source: str) -> tuple | None:
         try:  # json.loads words a byte order mark as such: the shared decoder would not
             json.loads(line, parse_float=Decimal)
         except json.JSONDecodeError as error:
+            if "\r" in line.rstrip("\r\n"):  # records kept apart by CR alone read as one line
+                return number, None, DataError(
+                    "not valid JSON: this line holds carriage returns (CR) that are not line ends, so it may "
+                    "hold many records: save the file with LF (or CRLF) line ends, one client a line",
+                    line_number=number, source=source)
             return number, None, DataError(f"not valid JSON: {error.msg} (column {error.colno})",
                                            line_number=number, source=source)
         raise
@@ -171,14 +182,18 @@ class ClientReader:
                              bool(self._view_plans[record][0])) for field, record in self.lists.items()]
 
     # ---- reading ----------------------------------------------------------------------------
-    def read_jsonl(self, lines: Iterable, source: str = "<data>", check_duplicates: bool = True) -> Iterator:
+    def read_jsonl(self, lines: Iterable, source: str = "<data>", check_duplicates: bool = True,
+                   at_start: bool = True) -> Iterator:
         """Yield ``(line_number, client, None)`` or ``(line_number, None, [DataError, ...])``
         for each non-blank line, in order. Lines are str, or bytes in UTF-8 (a line that is not
         UTF-8 is reported and set aside, and the others still read). A client whose id an earlier
-        one has is set aside, unless ``check_duplicates`` is off (``jobs`` checks across chunks)."""
+        one has is set aside, unless ``check_duplicates`` is off (``jobs`` checks across chunks). A
+        byte order mark before the first line is skipped (``at_start``: the lines open the file)."""
         seen = SeenIds() if check_duplicates else _NO_CHECK
         fast = self.fast_read
         for number, line in enumerate(lines, 1):
+            if number == 1 and at_start:  # a byte order mark opens the file, not its first record
+                line = without_bom(line)
             client = fast(line) if fast is not None else None
             if client is not None:
                 duplicate = seen.duplicate(client["id"], number, source)

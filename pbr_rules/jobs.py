@@ -172,7 +172,8 @@ def _chunk_work(ruleset, path: str, as_of, render: Callable) -> Callable:
         items: list = []
         number = 0
         try:
-            for number, client, errors in ruleset.reader.read_jsonl(io.BytesIO(text), path, check_duplicates=False):
+            for number, client, errors in ruleset.reader.read_jsonl(io.BytesIO(text), path, check_duplicates=False,
+                                                                    at_start=start == 0):
                 if errors:
                     items.append((number, errors[0].client, [(e.message, e.client, e.path) for e in errors], None))
                 else:

@@ -275,3 +275,26 @@ def test_dates_that_rules_take_past_the_calendar_are_that_clients_problem(capsys
             assert code == 0, err
             assert f"{data}:3: client L1 $: a date of this client is too near the end" in err
             assert "3 clients read: 2" in err and "1 set aside" in err
+
+
+# ---- the structure of an extract ----------------------------------------------------------------
+def test_a_byte_order_mark_opening_a_json_lines_file_is_skipped(capsys, tmp_path):
+    """Found by the audit: the first client was set aside ("Unexpected UTF-8 BOM")."""
+    data = tmp_path / "bom.jsonl"
+    data.write_bytes(b"\xef\xbb\xbf" + "\n".join(json.dumps(c) for c in generate(3, seed=8)).encode() + b"\n")
+    for jobs in (1, 2):
+        code, _, err = run(capsys, "evaluate", "national", "--data", data, "--as-of", AS_OF, "--jobs", jobs)
+        assert code == 0 and "3 clients read: 3 evaluated, 0 set aside" in err
+    code, _, err = run(capsys, "compare", "national", "wigan@1.0.0", "--data", data, "--as-of", AS_OF)
+    assert code == 0 and "3 clients read: 3 compared, 0 set aside" in err
+    inside = tmp_path / "inside.jsonl"  # a mark anywhere else is not skipped: that line is not JSON
+    inside.write_bytes(data.read_bytes().replace(b"\n{", b"\n\xef\xbb\xbf{", 1)[3:])
+    code, _, err = run(capsys, "evaluate", "national", "--data", inside, "--as-of", AS_OF)
+    assert "3 clients read: 2 evaluated, 1 set aside" in err
+
+
+def test_records_kept_apart_by_carriage_returns_alone_are_reported_as_such(capsys, tmp_path):
+    data = tmp_path / "mac.jsonl"
+    data.write_text("\r".join(json.dumps(c) for c in generate(3, seed=8)) + "\r", newline="")
+    code, _, err = run(capsys, "evaluate", "national", "--data", data, "--as-of", AS_OF)
+    assert code == 0 and "carriage returns (CR) that are not line ends" in err and "save the file with LF" in err
