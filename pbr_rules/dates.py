@@ -24,6 +24,8 @@ _DAYS_IN_MONTH = (0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 def add_months(day: datetime.date, months: int) -> datetime.date:
     index = day.month - 1 + months
     year, month = day.year + index // 12, index % 12 + 1
+    if not datetime.MINYEAR <= year <= datetime.MAXYEAR:  # what adding days past the calendar raises too
+        raise OverflowError("date value out of range")
     result_day = day.day
     if result_day > 28:  # only the last days of a month can need clamping
         last = 29 if month == 2 and calendar.isleap(year) else _DAYS_IN_MONTH[month]

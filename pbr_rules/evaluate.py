@@ -171,7 +171,7 @@ class Ruleset:
             view = self.reader.view(client, as_of)
             return self._result(client, view, as_of, self.pipeline.run(self.compiled.evaluate_all(view, as_of)))
         except Exception as error:
-            if _outside_calendar(error):
+            if isinstance(error, OverflowError):  # date arithmetic left the calendar (dates.add_months too)
                 raise OutsideCalendar(client.get("id"), as_of) from None
             raise self._internal(error, client, self.compiled) from error  # a bug: say which rule was running
 
@@ -299,12 +299,6 @@ class Ruleset:
         place = f" in the rule at {where}" if where else ""
         return InternalError(f"{type(error).__name__}: {error} while evaluating client "
                              f"{client.get('id')}{place}", hint="please report this with the ruleset and the record")
-
-
-def _outside_calendar(error: Exception) -> bool:
-    """Whether an error is date arithmetic leaving the calendar (datetime's own words for it)."""
-    return isinstance(error, OverflowError) or (isinstance(error, ValueError) and "out of range" in str(error)
-                                                and "year" in str(error))
 
 
 def load(ref: str | Path, rulesets: Iterable[str | Path] = (), as_of=None) -> Ruleset:

@@ -112,9 +112,9 @@ class ExtractReader:
         columns = _columns(header or [])
         if header is None:
             return _StreamedRows(iter(()), path.name, columns)
-        rows = _keyed_rows(path, dict(columns)[CLIENT_ID_COLUMN], _as_written if place is None else place.get)
-        if not _sorted_by(path, CLIENT_ID_COLUMN, _client_id_of if place is None else
-                          (lambda cell: place.get(_client_id_of(cell)))):
+        key_of = _as_written if place is None else place.get  # a client id -> its key in the merge
+        rows = _keyed_rows(path, dict(columns)[CLIENT_ID_COLUMN], key_of)
+        if not _sorted_by(path, CLIENT_ID_COLUMN, lambda cell: key_of(_client_id_of(cell))):
             folder = stack.enter_context(tempfile.TemporaryDirectory(prefix="pbr-sort-"))
             rows = _external_sort(rows, folder, str if place is None else int)
         return _StreamedRows(rows, path.name, columns)
