@@ -28,6 +28,10 @@ from .check.scope import EnumValue, Symbol, SymbolKind
 from .visitor import Visitor
 
 MAX_INLINE_DEPTH = 8
+# A definition is inlined only while its body, with the definitions it inlines in turn, has at
+# most this many parts: definitions that each use the previous one several times would otherwise
+# be copied into the code exponentially often. A larger one is called (the same result).
+MAX_INLINED_SIZE = 300
 
 
 class Inliner(Visitor):
@@ -37,6 +41,24 @@ class Inliner(Visitor):
 
     def __init__(self):
         self._bodies: dict = {}  # (definition, what each argument is) -> the substituted body
+        self._sizes: dict = {}   # definition name -> the parts of its body once inlined
+
+    def inlined_size(self, definition: tree.Definition) -> int:
+        """The parts of a definition's body with every definition it would inline counted in,
+        worked out once per definition (linear in the ruleset; past the limit, counting stops)."""
+        size = self._sizes.get(definition.name)
+        if size is None:
+            size = 0
+            for node in definition.body.walk():
+                size += 1
+                found = self.definition_of(node)
+                if found is not None and self.simple(found[1]):
+                    callee = self.inlined_size(found[0])
+                    size += callee if callee <= MAX_INLINED_SIZE else 0  # a call is one part
+                if size > MAX_INLINED_SIZE:
+                    break
+            self._sizes[definition.name] = size
+        return size
 
     @staticmethod
     def definition_of(node):
@@ -209,7 +231,8 @@ class UnknownValues:
         if found is None:
             return None
         definition, args = found
-        if not self.inliner.simple(args) or self.inline_depth >= MAX_INLINE_DEPTH:
+        if (not self.inliner.simple(args) or self.inline_depth >= MAX_INLINE_DEPTH
+                or self.inliner.inlined_size(definition) > MAX_INLINED_SIZE):
             return None
         return self.inliner.body(definition, args)
 

@@ -26,6 +26,8 @@ class Code(enum.Enum):
     FRACTIONAL_LENGTH = ("PBR004", "fractional-length")
     BAD_PLACEHOLDER = ("PBR005", "bad-placeholder")
     NESTED_TOO_DEEPLY = ("PBR006", "nested-too-deeply")
+    BAD_ESCAPE = ("PBR007", "bad-escape")
+    TOO_LONG = ("PBR008", "too-long")
     MISSING_HEADER = ("PBR010", "missing-header")
     MISSING_RULE_DATE = ("PBR011", "missing-rule-date")
     MISSING_CONDITION = ("PBR012", "missing-condition")

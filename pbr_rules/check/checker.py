@@ -164,6 +164,11 @@ class Checker(Visitor):
             else:
                 self.error(Code.UNKNOWN_ENUM_VALUE, "these values do not all belong to one enum", span)
             return None
+        if not names:
+            self.error(Code.UNKNOWN_ENUM_VALUE, f"an empty set `{{}}` could be a set of any enum ({', '.join(candidates)})",
+                       span, "write `{}` where the enum is known, as in `e.discharge_reason in {}`, "
+                             "or name the values the set may hold")
+            return None
         self.error(Code.UNKNOWN_ENUM_VALUE, f"these values belong to several enums ({', '.join(candidates)})", span,
                    "compare with a field of the enum you mean, or name one value in full, like "
                    f"`{candidates[0]}.{names[0]}`")

@@ -443,6 +443,15 @@ class Generator(Visitor):
     def visit_Quantifier(self, node, iterable):
         var = self.out.name_of(node.binding, node.var)
         source = self.ex(node.source, iterable=True)
+        hoisted = None
+        if ":=" in source:
+            # Python refuses an assignment expression anywhere in a comprehension's iterable, also
+            # inside a nested comprehension or lambda (an inlined definition's filtered list), so
+            # such a source is worked out first, into a name. A source is then never more than a
+            # name with `:=` in it, however deeply quantifiers nest. (The code holds no ruleset
+            # text, so `:=` is only ever ours.)
+            hoisted, source = source, self.temp()
+            name = source
         if not self.known(node.source):
             source = f"({source} or ())"
         window = None
@@ -453,8 +462,10 @@ class Generator(Visitor):
         condition = self.ex(node.condition) if node.condition is not None else "True"
         certain = node.condition is None or self.known(node.condition)
         if node.kind.is_test:
-            return self.test_quantifier(node, var, source, condition, certain, window)
-        return self.value_quantifier(node, var, source, condition, certain, window)
+            code = self.test_quantifier(node, var, source, condition, certain, window)
+        else:
+            code = self.value_quantifier(node, var, source, condition, certain, window)
+        return code if hoisted is None else f"(({name} := {hoisted}), {code})[1]"
 
     def lag_code(self, record: str) -> str:
         lag = self.c.schema.lag(record)

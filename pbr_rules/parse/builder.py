@@ -21,19 +21,46 @@ from ..values import Duration, Money, Percent
 
 
 WELL_WRITTEN_MONEY = re.compile(r"£(\d{1,3}(,\d{3})+|\d+)(\.\d\d)?")
+# a length of time is at most 100 years: windows of thousands of years would run dates past the
+# calendar's end (9999-12-31) and set every client aside, for a mistake in the rules
+LONGEST_MONTHS, LONGEST_DAYS = 1200, 36525
 MONEY_LIMIT = Decimal(10) ** 12  # with pence, 14 digits: far inside Decimal's exact 28
 
 
 def clean_text(raw: str) -> str:
-    """A quoted text without its quotes, escapes undone, runs of white space made one space."""
+    """A quoted text without its quotes, escapes undone, runs of white space made one space.
+    Its escapes were checked when it was built (``Builder.transform``), so JSON reads them."""
     raw = re.sub(r"\s+", " ", raw)  # first: a text may run over lines, which JSON does not allow
     if "\\" not in raw:
         return raw[1:-1].strip()
-    try:
-        body = json.loads(raw)
-    except ValueError:  # an escape JSON does not know (`\q`): keep it as written, quotes undone
-        body = raw[1:-1].replace('\\"', '"')
-    return re.sub(r"\s+", " ", body).strip()
+    return re.sub(r"\s+", " ", json.loads(raw, strict=False)).strip()
+
+
+# a text's escapes are JSON's; a `\u` escape of half a character must be one of a pair
+_ESCAPE = re.compile(r'\\(?:(["\\/bfnrt])|u([dD][89abAB][0-9a-fA-F]{2})\\u([dD][c-fC-F][0-9a-fA-F]{2})'
+                     r'|u([dD][89a-fA-F][0-9a-fA-F]{2})|u([0-9a-fA-F]{4})|(.?))', re.S)
+
+
+_PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
+
+
+def _unescaped(written: str) -> str:
+    """Part of a text, its escapes (checked already) undone."""
+    return json.loads(f'"{written}"', strict=False) if "\\" in written else written
+
+
+def _escape_message(written: str) -> str:
+    if written.lower().startswith("\\u"):
+        return f"`{written}` is half of a character: a `\\u` escape from D800 to DFFF must be one of a pair"
+    return f"`{written}` is not an escape a text can hold"
+
+
+def bad_escape(raw: str) -> tuple[int, str] | None:
+    """The offset and text of the first escape in a quoted text that is not one, or None."""
+    for match in _ESCAPE.finditer(raw):
+        if match.group(4) is not None or match.group(6) is not None:
+            return match.start(), match.group(0)
+    return None
 
 
 def token_span(token: Token, path: str) -> Span:
@@ -76,11 +103,31 @@ class Builder:
 
     def transform(self, parsed: Tree):
         """The node (or part of one) that a Lark tree stands for, its children built first."""
-        children = [self.transform(child) if isinstance(child, Tree) else child for child in parsed.children]
+        children = [self.transform(child) if isinstance(child, Tree)
+                    else self._text_token(child) if isinstance(child, Token) and child.type == "STRING" else child
+                    for child in parsed.children]
         method = getattr(self, parsed.data, None)
         if method is None:
             return self.__default__(parsed.data, children, parsed.meta)
         return method(parsed.meta, children)
+
+    def _text_token(self, token: Token) -> Token:
+        """A quoted text, its escapes checked: `\\q`, `\\x41` and half a character (`\\ud800`)
+        are refused at their place, never kept as written or passed on to be written out."""
+        if "\\" in token:
+            found = bad_escape(str(token))
+            if found is not None:
+                offset, written = found
+                before = str(token)[:offset]
+                line = token.line + before.count("\n")
+                column = offset - before.rfind("\n") if "\n" in before else token.column + offset
+                span = self._tspan(Token("STRING", "", line=line, column=column))
+                self._fail(RulesetSyntaxError(
+                    _escape_message(written), code=Code.BAD_ESCAPE, span=span,
+                    source_line=self.lines[span.line - 1],
+                    hint='in a text, write \\" for a quote and \\\\ for a backslash'), None)
+                return Token.new_borrow_pos("STRING", '""', token)  # a stand-in: the file is refused
+        return token
 
     def __default__(self, data, children, meta):
         raise InternalError(f"the parser built a `{data}` and the tree builder has no method for it",
@@ -324,7 +371,9 @@ class Builder:
         return tree.Frequency(1, span=self._span(meta))
 
     def at_most_per_client(self, meta, children):
-        return tree.Frequency(int(children[0]), span=self._span(meta))
+        return tree.Frequency(self._whole_count(children[0], f"earned at most {children[0]} times",
+                                                "the limit is a whole number of times, at least 1",
+                                                "write `earned at most 2 times per client`"), span=self._span(meta))
 
     # ---- cohort measures ----------------------------------------------------------------------
     def _measure(self, meta, name, title, items, reason=None):
@@ -378,13 +427,18 @@ class Builder:
 
     def rate_aggregate(self, meta, children):
         text = str(children[0])
+        return (tree.Aggregate.RATE, self._whole_count(children[0], f"`rate per {text} members`",
+                                                       "the rate is per a whole number of members",
+                                                       "write `rate per 100 members`"))
+
+    def _whole_count(self, token, written: str, rule: str, hint: str) -> int:
+        """A NUMBER token that must be a whole number from 1; otherwise a positioned error (and 1)."""
+        text = str(token)
         if not text.isdigit() or int(text) < 1:
-            span = self._tspan(children[0])
-            return self._fail(RulesetSyntaxError(
-                f"`rate per {text} members`: the rate is per a whole number of members", code=Code.SYNTAX,
-                span=span, source_line=self.lines[span.line - 1], hint="write `rate per 100 members`"),
-                (tree.Aggregate.RATE, 1))
-        return (tree.Aggregate.RATE, int(text))
+            span = self._tspan(token)
+            return self._fail(RulesetSyntaxError(f"{written}: {rule}", code=Code.SYNTAX, span=span,
+                                                 source_line=self.lines[span.line - 1], hint=hint), 1)
+        return int(text)
 
     def baseline(self, meta, children):
         return ("baseline", children[0], self._span(meta))
@@ -442,22 +496,26 @@ class Builder:
     def _template(self, token: Token) -> tree.Template:
         """Split a reason text into literal parts and parsed {expression} placeholders."""
         raw = str(token)
-        # escapes undone as in every other text (a reason may run over lines and hold `\"`); the
-        # placeholders' places are counted in the raw text
-        text = clean_text(raw) if "\\" in raw else raw[1:-1]
         parts: list = []
-        position = 0
-        for match in re.finditer(r"\{([^{}]*)\}", text):
+        position = 1  # in the raw text, past the opening quote
+        # where each placeholder's expression starts in the file: the raw text is scanned once,
+        # from placeholder to placeholder (a reason may hold thousands), and escapes are undone
+        # part by part, so that they do not move the places
+        scanned, line, line_start = 0, token.line, None
+        for match in _PLACEHOLDER.finditer(raw, 1, len(raw) - 1):
             if match.start() > position:
-                parts.append(text[position:match.start()])
-            # where the placeholder's expression starts in the file (best effort for escapes)
-            before = raw[: match.start(1) + 1]
-            line = token.line + before.count("\n")
-            column = (len(before) - before.rfind("\n")) if "\n" in before else token.column + len(before)
-            parts.append(self._placeholder(match.group(1), line, column))
+                parts.append(_unescaped(raw[position:match.start()]))
+            start = match.start(1)
+            breaks = raw.count("\n", scanned, start)
+            if breaks:
+                line += breaks
+                line_start = raw.rfind("\n", scanned, start)
+            scanned = start
+            column = start - line_start if line_start is not None else token.column + start
+            parts.append(self._placeholder(_unescaped(match.group(1)), line, column))
             position = match.end()
-        if position < len(text):
-            parts.append(text[position:])
+        if position < len(raw) - 1:
+            parts.append(_unescaped(raw[position:-1]))
         parts = [re.sub(r"\s+", " ", p) if isinstance(p, str) else p for p in parts]
         return tree.Template(tuple(parts), span=self._tspan(token))
 
@@ -686,13 +744,8 @@ class Builder:
                                        self._tspan(measure), span=self._span(meta))
 
     def instalment_ref(self, meta, children):
-        text = str(children[0])
-        if not text.isdigit() or int(text) < 1:
-            span = self._tspan(children[0])
-            return self._fail(RulesetSyntaxError(
-                f"instalment {text}: instalments are numbered 1, 2, 3, ...", code=Code.SYNTAX, span=span,
-                source_line=self.lines[span.line - 1], hint="write `instalment 2` for the second"), 1)
-        return int(text)
+        return self._whole_count(children[0], f"instalment {children[0]}", "instalments are numbered 1, 2, 3, ...",
+                                 "write `instalment 2` for the second")
 
     def _expected(self, meta, children, rule):
         return (_EXPECTED_STATUS[rule], self._date(children[0]) if children and children[0] else None)
@@ -714,13 +767,13 @@ class Builder:
         return dict(c for c in children if c is not None)
 
     def json_pair(self, meta, children):
-        return (json.loads(str(children[0])), children[1])
+        return (json.loads(str(children[0]), strict=False), children[1])
 
     def json_array(self, meta, children):
         return [c for c in children if c is not None] if children != [None] else []
 
     def json_string(self, meta, children):
-        return json.loads(str(children[0]))
+        return json.loads(str(children[0]), strict=False)
 
     def json_number(self, meta, children):
         return json.loads(str(children[0]), parse_float=Decimal)
@@ -794,7 +847,15 @@ class Builder:
                 span=span, source_line=self.lines[span.line - 1],
                 hint=f"write a whole number, or a smaller unit: {_smaller(str(amount), str(unit))}"),
                 self._literal(Duration(), meta))
-        return self._literal(Duration.written(int(str(amount)), str(unit)), meta)
+        length = Duration.written(int(str(amount)), str(unit))
+        if length.months > LONGEST_MONTHS or length.days > LONGEST_DAYS:
+            span = self._tspan(amount)
+            return self._fail(RulesetSyntaxError(
+                f"{amount} {unit} is longer than any rule can mean: a length of time is at most 100 years",
+                code=Code.TOO_LONG, span=span, source_line=self.lines[span.line - 1],
+                hint="write the length the rule means, such as `12 months` or `2 years`"),
+                self._literal(Duration(), meta))
+        return self._literal(length, meta)
 
     def percent(self, meta, children):
         return self._literal(Percent(Decimal(str(children[0])) / 100), meta)
