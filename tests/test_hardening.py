@@ -213,6 +213,22 @@ def test_a_changed_copy_of_a_shipped_ruleset_is_refused_and_a_true_copy_allowed(
     assert code == 1 and "[PBR410]" in err and "national/1.0.0.pbr:1:1" in err
 
 
+@pytest.mark.parametrize("command", [["check"], ["test"], ["diff", "national@1.0.0"],
+                                     ["evaluate", "--data", "DATA", "--as-of", AS_OF],
+                                     ["pay", "--data", "DATA", "--as-of", AS_OF]])
+def test_every_command_names_each_file_of_rules_it_read(capsys, rulesets, tmp_path, command):
+    base = rulesets.write("base", "1.0.0", "ruleset base version 1.0.0\nextends national 1.0.0\n")
+    variant = rulesets.write("variant", "1.0.0", "ruleset variant version 1.0.0\nextends base 1.0.0\n")
+    data = tmp_path / "clients.jsonl"
+    data.write_text('{"id": "A"}\n')
+    args = [str(data) if a == "DATA" else a for a in command]
+    code, _, err = run(capsys, *args[:1], *args[1:2] if args[0] == "diff" else [], "variant@1.0.0",
+                       *args[2 if args[0] == "diff" else 1:], "--rulesets", rulesets.root)
+    assert code == 0
+    read = [line for line in err.splitlines() if " is read from " in line]
+    assert read == [f"pbr: variant@1.0.0 is read from {variant.resolve()}", f"pbr: base@1.0.0 is read from {base.resolve()}"]
+
+
 # ---- a ruleset cannot make loading crash or take forever ------------------------------------------
 def chain_ruleset(rulesets, condition: str):
     return rulesets.write("deep", "1.0.0", f"""

@@ -207,4 +207,6 @@ def test_explain_and_pay_name_the_version_too(capsys, two_versions, data):
 
 def test_check_keeps_the_latest_version(capsys, two_versions):
     code, out, err = run(capsys, "check", "local", "--rulesets", two_versions.root)
-    assert code == 0 and out.startswith("local@1.1.0: ok") and err == ""
+    assert code == 0 and out.startswith("local@1.1.0: ok")
+    # not a shipped ruleset: the run says which file it read (issue 11)
+    assert err == f"pbr: local@1.1.0 is read from {(two_versions.root / 'local' / '1.1.0.pbr').resolve()}\n"

@@ -39,16 +39,31 @@ def print_error(error) -> None:
     print(str(error) if getattr(error, "span", None) else f"pbr: {error}", file=sys.stderr)
 
 
+def say_files_read(ruleset) -> None:
+    """Name on standard error each file of the ruleset and of its bases that is not a shipped one
+    (those mean the shipped text, PBR410), so that every run says whose rules it applied."""
+    from ..resources import shipped_rulesets_dir
+    shipped = shipped_rulesets_dir().resolve()
+    resolved = ruleset.checked.resolved
+    while resolved is not None:
+        path = Path(resolved.path).resolve()
+        if not path.is_relative_to(shipped):
+            print(f"pbr: {resolved.ref} is read from {path}", file=sys.stderr)
+        resolved = resolved.base
+
+
 def load_or_report(ref: str, folders: list):
     """The loaded ruleset, or None after printing its errors (an unknown ruleset is a usage error)."""
     from ..evaluate import load
     try:
-        return load(ref, folders)
+        ruleset = load(ref, folders)
     except RulesetNotFound:
         raise
     except RulesetError as error:
         print_error(error)
         return None
+    say_files_read(ruleset)
+    return ruleset
 
 
 def load_on(args, day, ref: str | None = None):
@@ -60,6 +75,7 @@ def load_on(args, day, ref: str | None = None):
         print(f"pbr: {ruleset.selection.note}", file=sys.stderr)
     if ruleset.selection.warning:
         print(f"pbr: warning: {ruleset.selection.warning}", file=sys.stderr)
+    say_files_read(ruleset)
     return ruleset
 
 

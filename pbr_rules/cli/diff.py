@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .common import EXIT_OK, open_out
+from .common import EXIT_OK, open_out, say_files_read
 
 
 def register(command, ruleset_help: str) -> None:
@@ -22,6 +22,8 @@ def _diff(args) -> int:
     from ..diff import diff_rulesets, render
     old = load(args.old, args.rulesets)
     new = load(args.new, args.rulesets)
+    say_files_read(old)
+    say_files_read(new)
     text = render(diff_rulesets(old.checked, new.checked), args.format)
     with open_out(args.out) as out:
         out.write(text)

@@ -12,6 +12,7 @@ letters, digits and underscores.
 
 from __future__ import annotations
 
+import builtins
 from typing import Callable
 
 import attrs
@@ -25,6 +26,10 @@ from ..tree import Frequency
 from .generator import STATUS_NAMES, Generator
 
 __all__ = ["compile_ruleset", "CompiledRuleset", "CompiledOutcome"]
+
+# The only built-ins the generated code uses, and the only ones it can reach: no `open`,
+# `__import__` or `eval`, even if a name from a ruleset ever reached the code by mistake.
+GENERATED_BUILTINS = {name: getattr(builtins, name) for name in ("all", "any", "len", "next", "reversed", "sum")}
 
 
 @attrs.frozen(slots=True)
@@ -65,7 +70,7 @@ def compile_ruleset(checked: CheckedRuleset, trace: bool = False) -> CompiledRul
         raise InternalError(f"generated code does not compile: {error.msg} at line {error.lineno}",
                             hint=str(out.line_spans[max((error.lineno or 1) - 1, 0)])) from None
     namespace = {"K": tuple(out.constants), "_rt": runtime, "_R": OutcomeResult, "_new": tuple.__new__,
-                 "__builtins__": __builtins__,
+                 "__builtins__": GENERATED_BUILTINS,
                  # short names for the hottest helpers
                  "_rt_field": runtime.field, "_rt_add_duration": add_duration, "_rt_add_months": add_months,
                  "_rt_subtract_duration": subtract_duration}

@@ -58,7 +58,7 @@ class Generator(Visitor):
         self.out.span = definition.span
         self.analysis.start()
         params = "".join(", " + self.out.name_of(p.binding, p.name) for p in definition.params)
-        self.out.emit(0, f"def d_{definition.name}(client, as_of{params}):")
+        self.out.define(f"d_{definition.name}", f"client, as_of{params}")
         self.out.emit(1, f"return {self.ex(definition.body)}")
         self.out.emit(0, "")
 
@@ -67,7 +67,7 @@ class Generator(Visitor):
         if outcome.unit_binding is not None:
             self.out.name_as(outcome.unit_binding, "unit")
         extra = ", _trace" if self.trace else ""
-        self.out.emit(0, f"def o_{outcome.name}(client, as_of, unit{extra}):")
+        self.out.define(f"o_{outcome.name}", f"client, as_of, unit{extra}")
         self.analysis.start()
         self.outcome_name = self.out.const(outcome.name)
         restarts = any(isinstance(s, tree.WindowStmt) and s.restart for s in outcome.statements)
@@ -92,7 +92,7 @@ class Generator(Visitor):
         """One function that evaluates every outcome for one client, in order."""
         self.out.span = None
         extra = ", _trace" if self.trace else ""
-        self.out.emit(0, f"def evaluate_all(client, as_of{extra}):")
+        self.out.define("evaluate_all", f"client, as_of{extra}")
         self.out.emit(1, "out = []")
         self.out.emit(1, "append = out.append")
         for outcome in self.c.outcomes.values():
@@ -168,7 +168,7 @@ class Generator(Visitor):
         self.analysis.start()
         if binding is not None:
             self.out.name_as(binding, "unit")
-        self.out.emit(0, f"def {name}(client, as_of, unit):")
+        self.out.define(name, "client, as_of, unit")
         for line in body():
             self.out.emit(1, line)
         self.out.emit(0, "")

@@ -33,7 +33,7 @@ def _membership(gen: "Generator", spec) -> None:
     out.name_as(cohort.binding, "unit")
     first, last = out.const(spec.first), out.const(spec.last)
     condition = f" and ({gen.ex(cohort.condition)}) is True" if cohort.condition is not None else ""
-    out.emit(0, f"def mc_{measure.name}(client, as_of):")
+    out.define(f"mc_{measure.name}", "client, as_of")
     out.emit(1, f"for unit in client[{spec.list_field!r}]:")  # in date order: stop past the period
     out.emit(2, f"_d = unit[{spec.dated_by!r}]")
     out.emit(2, f"if _d > {last}:")
@@ -50,7 +50,7 @@ def _value(gen: "Generator", spec) -> None:
     out.span = measure.span
     gen.analysis.start()
     out.name_as(measure.cohort.binding, "unit")
-    out.emit(0, f"def mv_{measure.name}(client, as_of, unit):")
+    out.define(f"mv_{measure.name}", "client, as_of, unit")
     for statement in measure.statements:
         out.span = statement.span
         gen.visit(statement)

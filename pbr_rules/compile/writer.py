@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import itertools
 
-from ..errors import Span
+from ..errors import InternalError, Span
 
 
 class CodeWriter:
@@ -24,7 +24,17 @@ class CodeWriter:
         self._constant_index: dict = {}
         self._counter = itertools.count(1)
         self._names: dict = {}  # binding (a Symbol, compared by identity) -> its Python name
+        self._functions: set = set()
         self.span: Span | None = None  # the ruleset place of the lines being written
+
+    def define(self, name: str, inputs: str) -> None:
+        """Begin a function of the module. Its name is a prefix per kind of declaration and the
+        declaration's name (`d_housed`, `o_abstinence`), unique within its kind; a second
+        function of one name would silently replace the first, so it is our bug."""
+        if name in self._functions:
+            raise InternalError(f"two generated functions are both called {name}")
+        self._functions.add(name)
+        self.emit(0, f"def {name}({inputs}):")
 
     def emit(self, indent: int, text: str) -> None:
         self.lines.append("    " * indent + text)
