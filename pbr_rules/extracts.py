@@ -10,11 +10,19 @@ true/false, yes/no or 1/0. What cannot be read is passed on as written, so that 
 reports it. Every problem is reported with the file and line it came from; a cell that is not
 UTF-8 text is one of them (it sets its client aside, not the whole folder).
 
-A CSV file that no list of the schema is named after is not read, with a note (logged as a
-warning: on standard error unless the application configures logging), since a folder may carry
-lists of another ruleset. A missing list file means the client has no records of that list, so a
-file named like a missing one (`episode.csv` without `episodes.csv`) is refused as a likely
-misspelling rather than skipped: skipping it would lose every record in it.
+The shape of a file is checked as it is read, so that no row is lost or misread silently. A row
+whose cells are more or fewer than the header's columns, or that runs over a line break (a
+quoted cell holding one: no field of these extracts does, so it is a quote missing its pair that
+swallowed the rows after it), or whose quotes cannot be read, is its client's problem: the client
+is set aside, and the problem names the file and the row's first line. A row is always reported at
+its first line. A header that cannot be read or names a column twice stops the run (UsageError).
+
+Every list of the schema must have its file, if need be with its header line alone: a list file
+left out is refused, never read as "no records", since an export that lost a file would otherwise
+evaluate every client without those records. A CSV file that no list of the schema is named after
+is not read, with a note (logged as a warning: on standard error unless the application
+configures logging), since a folder may carry lists of another ruleset; one named like a missing
+list (`episode.csv` without `episodes.csv`) is refused as a likely misspelling.
 
 Clients come out in clients.csv order. Every file is streamed: the list files are merged beside
 clients.csv in its order, and a list file in another order is first sorted into it through
@@ -29,6 +37,7 @@ import contextlib
 import csv
 import difflib
 import heapq
+import itertools
 import logging
 import os
 import re
@@ -93,37 +102,40 @@ class ExtractReader:
         folder = Path(folder)
         self._check_files(folder)
         clients_file = folder / "clients.csv"
-        read_client = self.row_reader("client", _columns(_header(clients_file) or []))
+        header = _header(clients_file) or []
+        clients = _File(clients_file, len(header))
+        read_client = self.row_reader("client", _columns(header))
         # ids as the merge reads them (by the row reader: `id.x` is read as `id`, as for any field)
-        place = None if _never_down(_client_ids(clients_file, read_client)) else \
-            _places(_client_ids(clients_file, read_client))
+        place = None if _never_down(_client_ids(clients, read_client)) else _places(_client_ids(clients, read_client))
         with contextlib.ExitStack() as stack:
             lists = {name: self._streamed(stack, folder / f"{name}.csv", place) for name in self.lists}
-            yield _Extracts(self, clients_file, read_client, lists, place)
+            yield _Extracts(self, clients, read_client, lists, place)
 
     def _streamed(self, stack: contextlib.ExitStack, path: Path, place: dict | None):
         """A list file's rows in clients.csv order (one client's rows in file order), keyed by the
         client's id, or by its place in clients.csv when ``place`` is given; rows of ids that
         clients.csv does not have are orphans."""
         header = _header(path)
-        if header is not None and CLIENT_ID_COLUMN not in header:
+        if header is None:  # as good as left out: a file cut short by an export may be empty too
+            raise UsageError(f"{path.name} is empty: if no client has any, write its header line alone",
+                             hint=f"its header line names `{CLIENT_ID_COLUMN}` and the columns of its records, "
+                                  "as in a file that has rows")
+        if CLIENT_ID_COLUMN not in header:
             raise UsageError(f"{path.name} has no `{CLIENT_ID_COLUMN}` column",
                              hint=f"each row of {path.name} names its client in `{CLIENT_ID_COLUMN}`")
-        columns = _columns(header or [])
-        if header is None:
-            return _StreamedRows(iter(()), path.name, columns)
+        file, id_index = _File(path, len(header)), header.index(CLIENT_ID_COLUMN)
         key_of = _as_written if place is None else place.get  # a client id -> its key in the merge
-        rows = _keyed_rows(path, dict(columns)[CLIENT_ID_COLUMN], key_of)
-        if not _sorted_by(path, CLIENT_ID_COLUMN, lambda cell: key_of(_client_id_of(cell))):
+        rows = _keyed_rows(file, id_index, key_of)
+        if not _never_down(row[0] for row in _keyed_rows(file, id_index, key_of)):  # a first pass
             folder = stack.enter_context(tempfile.TemporaryDirectory(prefix="pbr-sort-"))
             rows = _external_sort(rows, folder, str if place is None else int)
-        return _StreamedRows(rows, path.name, columns)
+        return _StreamedRows(rows, path.name, _columns(header))
 
     def _check_files(self, folder: Path) -> None:
-        """Refuse a folder without clients.csv or with a file named like a missing one; note the
-        files that no list is named after, which are not read."""
+        """Refuse a folder without clients.csv or a list's file, or with a file named like a missing
+        one; note the files that no list is named after, which are not read."""
         expected = ["clients"] + list(self.lists)
-        present = {p.stem for p in folder.glob("*.csv")}
+        present = {p.stem for p in folder.glob("*.csv") if p.is_file()}
         missing = [name for name in expected if name not in present]
         unknown = sorted(present - set(expected))
         for stem in unknown:
@@ -139,6 +151,15 @@ class ExtractReader:
             raise UsageError(f"{folder} has no clients.csv",
                              hint="a folder of extracts needs clients.csv, and one CSV per list: "
                                   + ", ".join(f"{name}.csv" for name in self.lists))
+        if missing:  # a list file left out is refused, never read as "no records": an export may have lost it
+            files = [f"{name}.csv" for name in missing]
+            named = files[0] if len(files) == 1 else ", ".join(files[:-1]) + " or " + files[-1]
+            raise UsageError(
+                f"{folder} has no {named}: if no client has any, write "
+                f"{'the file' if len(files) == 1 else 'each file'} with its header line alone",
+                hint="a folder of extracts has one CSV per list of the client record, even when the list is "
+                     f"empty for every client ({', '.join(f'{name}.csv' for name in self.lists)}), so that a "
+                     "file left out of an export never passes for clients without records")
         for stem in unknown:
             LOG.warning("pbr: note: %s.csv in %s is not read: the client record has no list called %s "
                         "(the lists: %s)", stem, folder, stem, ", ".join(self.lists) or "none")
@@ -146,9 +167,10 @@ class ExtractReader:
     def row_reader(self, record_name: str, columns: list, skip: tuple = ()):
         """A function from a row's cells to ``(record, the columns whose cells are not UTF-8 text)``
         for a file with these ``columns`` (each column and the place of its cell): straight-line
-        Python written once per file, as the record validators are. A short row's missing cells
-        are empty; an empty cell is absent. Column names come from the data, so they reach the
-        code only as constants."""
+        Python written once per file, as the record validators are. An empty cell is absent; a
+        short row's missing cells are empty (the row is reported: ``_File.rows``, but its client's
+        id is still read). Column names come from the data, so they reach the code only as
+        constants."""
         constants: list = []
 
         def const(value) -> str:
@@ -197,20 +219,6 @@ def _client_id_of(cell: str | None) -> str:
     return cell if cell.isascii() else cell.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
-def _sorted_by(path: Path, column: str, key_of) -> bool:
-    """Whether the keys of a list file's rows (``key_of`` their ``column`` cell) never go down: a
-    first pass that reads only that column. Rows without a key take no part in the merge."""
-    if not path.is_file():
-        return True
-    with open(path, newline="", encoding="utf-8-sig", errors="surrogateescape") as handle:
-        reader = csv.reader(handle)
-        header = next(reader, None)
-        if header is None or column not in header:
-            return True  # nothing to merge, or refused when the file is read
-        index = len(header) - 1 - header[::-1].index(column)  # a repeated column: the last, as DictReader
-        return _never_down(key_of(row[index] if index < len(row) else "") for row in reader if row)
-
-
 def _never_down(keys: Iterator) -> bool:
     """Whether the keys (None: no key, skipped) never go down."""
     previous = None
@@ -223,15 +231,11 @@ def _never_down(keys: Iterator) -> bool:
     return True
 
 
-def _client_ids(clients_file: Path, read_client) -> Iterator:
+def _client_ids(clients: _File, read_client) -> Iterator:
     """Each client row's id as the merge reads it, or None (an empty or unreadable id)."""
-    with open(clients_file, newline="", encoding="utf-8-sig", errors="surrogateescape") as handle:
-        reader = csv.reader(handle)
-        next(reader, None)  # the header
-        for cells in reader:
-            if cells:  # not a blank line
-                client_id = read_client(cells)[0].get("id")
-                yield client_id if isinstance(client_id, str) else None
+    for _, cells, _ in clients.rows():
+        client_id = read_client(cells)[0].get("id")
+        yield client_id if isinstance(client_id, str) else None
 
 
 def _places(client_ids: Iterator) -> dict:
@@ -243,41 +247,143 @@ def _places(client_ids: Iterator) -> dict:
     return places
 
 
+def _open(path: Path):
+    return open(path, newline="", encoding="utf-8-sig", errors="surrogateescape")
+
+
 def _header(path: Path) -> list | None:
-    """The first row of a CSV file; None when there is no file or it is empty."""
+    """The first row of a CSV file, which names its columns; None when there is no file or it is
+    empty. A header that cannot be read, or that names a column twice, stops the run: every row
+    of the file would be misread."""
     if not path.is_file():
         return None
-    with open(path, newline="", encoding="utf-8-sig", errors="surrogateescape") as handle:
-        return next(csv.reader(handle), None)
+    with _open(path) as handle:
+        reader = csv.reader(handle, strict=True)
+        try:
+            header = next(reader, None)
+        except csv.Error as error:
+            raise UsageError(f"{path.name} line 1: its header cannot be read: {_unparsed(error, 1, reader.line_num)}",
+                             hint=_HEADER_HINT) from None
+    if header is None:
+        return None
+    if reader.line_num > 1:
+        raise UsageError(f"{path.name} line 1: its header cannot be read: a cell runs on to line {reader.line_num}: "
+                         "is a quote missing its pair?", hint=_HEADER_HINT)
+    if not header:
+        raise UsageError(f"{path.name} line 1 is blank: the first line of the file names its columns",
+                         hint=_HEADER_HINT)
+    first: dict = {}
+    for number, column in enumerate(header, 1):
+        if column in first:
+            shown = column.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+            raise UsageError(f"{path.name} names the column `{shown}` twice (columns {first[column]} and {number})",
+                             hint="name each column once: remove one of the two, or rename it; which of a row's "
+                                  "two cells to read is not clear")
+        first[column] = number
+    return header
+
+
+_HEADER_HINT = "the first line of a CSV extract names its columns, separated by commas, each once"
 
 
 def _columns(header: list) -> list[tuple[str, int]]:
-    """Each column once, in the order it first comes, with the place of its last cell: a repeated
-    column's last cell counts, as with csv.DictReader."""
-    last = {column: index for index, column in enumerate(header)}
-    return [(column, last[column]) for column in dict.fromkeys(header)]
+    """Each column (named once: ``_header``) with the place of its cell."""
+    return [(column, index) for index, column in enumerate(header)]
 
 
-def _keyed_rows(path: Path, id_index: int, key_of) -> Iterator[tuple]:
-    """(key, line, client id, cells) for each row of a list file; the key (``key_of`` the client id)
-    is None for an id clients.csv does not have."""
-    with open(path, newline="", encoding="utf-8-sig", errors="surrogateescape") as handle:
-        reader = csv.reader(handle)
-        next(reader, None)  # the header
-        for cells in reader:
-            if not cells:  # a blank line
-                continue
-            client_id = _client_id_of(cells[id_index] if id_index < len(cells) else None)
-            yield key_of(client_id), reader.line_num, client_id, cells
+@attrs.frozen
+class _File:
+    """A CSV file of the folder and the number of its header's columns."""
+
+    path: Path
+    width: int
+
+    def rows(self) -> Iterator[tuple]:
+        """``(line, cells, problem)`` for each row after the header, blank lines skipped. ``line``
+        is the row's first line; ``problem`` is None, or what is wrong with the row's shape, which
+        sets its client aside: cells more or fewer than the header's columns, a cell that runs
+        on over a line break, quotes that cannot be read. The cells of a row that cannot be read
+        are its first line's, read as well as they can be, for its client's id. A row is one
+        length and one line check more than csv's own work."""
+        width = self.width
+        with _open(self.path) as handle, contextlib.closing(_Lines(self.path)) as lines:
+            reader = csv.reader(handle, strict=True)
+            next(reader, None)  # the header, read and checked by ``_header``
+            last = reader.line_num
+            while True:
+                try:
+                    for cells in reader:
+                        first, last = last + 1, reader.line_num
+                        if len(cells) == width and first == last:
+                            yield first, cells, None
+                        elif cells:  # not a blank line
+                            yield first, cells, (f"a cell runs on to line {last}: is a quote missing its pair?"
+                                                 if last > first else _miscounted(len(cells), width))
+                    return
+                except csv.Error as error:  # the reader goes on at the next line
+                    first, last = last + 1, reader.line_num
+                    yield first, lines.cells(first), _unparsed(error, first, last)
+
+
+def _miscounted(cells: int, width: int) -> str:
+    return f"this row has {cells} cell{'' if cells == 1 else 's'}, the header has {width}"
+
+
+def _unparsed(error: csv.Error, first: int, last: int) -> str:
+    """What is wrong with a row that csv cannot read (``strict``), from its first to its last line."""
+    text = str(error)
+    if text.startswith("unexpected end of data"):
+        return ("a quote opened on this line is never closed" if last <= first else
+                f"a cell runs on to the end of the file (line {last})") + ": is a quote missing its pair?"
+    if text.startswith("field larger than field limit"):
+        return (f"a cell runs on past {csv.field_size_limit():,} characters (to line {last}): "
+                "is a quote missing its pair?")
+    if last > first:
+        return f"a cell runs on to line {last}: is a quote missing its pair?"
+    if "expected after" in text:
+        return ('a quoted cell goes on after its closing quote: is a quote missing its pair? (a quote inside '
+                'a quoted cell is written twice: "")')
+    return f"this row cannot be read as CSV ({text})"
+
+
+class _Lines:
+    """A file's lines by number, read forward on a handle of their own: only for the few rows that
+    csv cannot read, whose cells it does not give."""
+
+    def __init__(self, path: Path):
+        self._path, self._handle, self._read = path, None, 0
+
+    def cells(self, number: int) -> list:
+        """The cells of line ``number`` on its own, read leniently; lines only ever go forward."""
+        if self._handle is None:
+            self._handle = _open(self._path)
+        line = next(itertools.islice(self._handle, number - self._read - 1, None), "")
+        self._read = number
+        try:
+            return next(csv.reader([line]), [])
+        except csv.Error:  # a line too long for csv
+            return []
+
+    def close(self) -> None:
+        if self._handle is not None:
+            self._handle.close()
+
+
+def _keyed_rows(file: _File, id_index: int, key_of) -> Iterator[tuple]:
+    """(key, line, client id, cells, problem) for each row of a list file; the key (``key_of`` the
+    client id) is None for an id clients.csv does not have."""
+    for line, cells, problem in file.rows():
+        client_id = _client_id_of(cells[id_index] if id_index < len(cells) else None)
+        yield key_of(client_id), line, client_id, cells, problem
 
 
 RUN_ROWS = 200_000  # rows sorted in memory at a time when a list file is sorted through temporary files
 
 
 def _external_sort(rows: Iterator[tuple], folder: str, key_type) -> Iterator[tuple]:
-    """``(key, line, client id, row)`` sorted by key then line, in runs of ``RUN_ROWS`` written to
-    ``folder`` (a private temporary folder) and merged: bounded memory for any file size. Rows
-    without a key (ids clients.csv does not have) come first, in file order."""
+    """``(key, line, client id, cells, problem)`` sorted by key then line, in runs of ``RUN_ROWS``
+    written to ``folder`` (a private temporary folder) and merged: bounded memory for any file size.
+    Rows without a key (ids clients.csv does not have) come first, in file order."""
     runs, batch = [], []
     for item in rows:
         if item[0] is None:
@@ -296,19 +402,19 @@ def _by_key(item: tuple) -> tuple:
 
 
 def _write_run(batch: list, folder: str, number: int) -> str:
-    """A sorted run: each row as its key, line and client id, then its cells."""
+    """A sorted run: each row as its key, line, client id and problem (empty: none), then its cells."""
     path = os.path.join(folder, f"run-{number}.csv")
     with open(path, "w", newline="", encoding="utf-8", errors="surrogateescape") as handle:
         writer = csv.writer(handle)
-        for key, line, client_id, cells in batch:
-            writer.writerow([key, line, client_id, *cells])
+        for key, line, client_id, cells, problem in batch:
+            writer.writerow([key, line, client_id, problem or "", *cells])
     return path
 
 
 def _read_run(path: str, key_type) -> Iterator[tuple]:
     with open(path, newline="", encoding="utf-8", errors="surrogateescape") as handle:
         for cells in csv.reader(handle):
-            yield key_type(cells[0]), int(cells[1]), cells[2], cells[3:]
+            yield key_type(cells[0]), int(cells[1]), cells[2], cells[4:], cells[3] or None
 
 
 class _StreamedRows:
@@ -318,25 +424,25 @@ class _StreamedRows:
         self.file, self.columns = file, columns  # how its rows are read (``_Extracts.assemble``)
         self._rows = rows
         self._next = next(rows, None)
-        self.orphans: dict = {}  # client id -> (line, cells) of rows clients.csv does not have
+        self.orphans: dict = {}  # client id -> (line, cells, problem) of rows clients.csv does not have
 
     def take(self, key) -> list:
-        """The rows of the client with this key, (line, cells) in file order."""
+        """The rows of the client with this key, (line, cells, problem) in file order."""
         taken = []
         while self._next is not None and (self._next[0] is None or self._next[0] <= key):
-            found, line, client_id, cells = self._next
+            found, line, client_id, cells, problem = self._next
             if found == key:
-                taken.append((line, cells))
+                taken.append((line, cells, problem))
             else:  # no such id in clients.csv, or passed by
-                self.orphans.setdefault(client_id, []).append((line, cells))
+                self.orphans.setdefault(client_id, []).append((line, cells, problem))
             self._next = next(self._rows, None)
         return taken
 
     def rest(self) -> dict:
         """Every row clients.csv did not take, by client id (once clients.csv is read)."""
         while self._next is not None:
-            _, line, client_id, cells = self._next
-            self.orphans.setdefault(client_id, []).append((line, cells))
+            _, line, client_id, cells, problem = self._next
+            self.orphans.setdefault(client_id, []).append((line, cells, problem))
             self._next = next(self._rows, None)
         return self.orphans
 
@@ -344,44 +450,45 @@ class _StreamedRows:
 class _Extracts:
     """An open folder of extracts (``ExtractReader.open``)."""
 
-    def __init__(self, reader: ExtractReader, clients_file: Path, read_client, lists: dict, place: dict | None):
-        self._clients_file, self._read_client, self._lists, self._place = clients_file, read_client, lists, place
+    def __init__(self, reader: ExtractReader, clients: _File, read_client, lists: dict, place: dict | None):
+        self._clients, self._read_client, self._lists, self._place = clients, read_client, lists, place
         # per list: its name, file and row reader, for ``assemble`` (which may run in a forked worker)
         self._plans = [(name, rows.file, reader.row_reader(reader.lists[name], rows.columns, (CLIENT_ID_COLUMN,)))
                        for name, rows in lists.items()]
 
     def rows_by_client(self) -> Iterator[tuple]:
-        """Per client in clients.csv order ``(line, cells, [rows of each list])``, rows being (line,
-        cells); then each orphan, already assembled (a client dict, origins and problems)."""
+        """Per client in clients.csv order ``(line, cells, problem, [rows of each list])``, rows being
+        (line, cells, problem) as ``_File.rows`` gives them; then each orphan, already assembled (a
+        client dict, origins and problems)."""
         place, read_client = self._place, self._read_client
-        with open(self._clients_file, newline="", encoding="utf-8-sig", errors="surrogateescape") as handle:
-            reader = csv.reader(handle)
-            next(reader, None)  # the header
-            for cells in reader:
-                if not cells:  # a blank line
-                    continue
-                client_id = read_client(cells)[0].get("id")
-                key = None if not isinstance(client_id, str) else client_id if place is None else place.get(client_id)
-                # a repeated id gets no rows: its first row took them (the duplicate is reported by
-                # the JSON reader's rule)
-                yield reader.line_num, cells, [rows.take(key) if key is not None else [] for rows in self._lists.values()]
+        for line, cells, problem in self._clients.rows():
+            client_id = read_client(cells)[0].get("id")
+            key = None if not isinstance(client_id, str) else client_id if place is None else place.get(client_id)
+            # a repeated id gets no rows: its first row took them (the duplicate is reported by
+            # the JSON reader's rule)
+            yield line, cells, problem, [rows.take(key) if key is not None else [] for rows in self._lists.values()]
         yield from _orphans(self._lists)
 
     def assemble(self, raw: tuple) -> tuple:
         """``(client dict, origins, problems)`` from what ``rows_by_client`` gave."""
         if isinstance(raw[0], dict):  # an orphan, assembled already
             return raw
-        line, cells, rows_of_lists = raw
+        line, cells, problem, rows_of_lists = raw
         client, unreadable = self._read_client(cells)
         origins = {"$": ("clients.csv", line)}
-        problems = [_unreadable(client.get("id"), f"$.{column}", "clients.csv", line) for column in unreadable]
         client_id = client.get("id") if isinstance(client.get("id"), str) else None
+        problems = [] if problem is None else [DataError(problem, client=client_id, path="$", line_number=line,
+                                                         source="clients.csv")]
+        problems += [_unreadable(client.get("id"), f"$.{column}", "clients.csv", line) for column in unreadable]
         for (list_name, file, read_row), rows in zip(self._plans, rows_of_lists):
             records = client[list_name] = []
-            for index, (row_line, row_cells) in enumerate(rows):
+            for index, (row_line, row_cells, row_problem) in enumerate(rows):
                 record, unreadable = read_row(row_cells)
                 records.append(record)
                 origins[f"$.{list_name}[{index}]"] = (file, row_line)
+                if row_problem is not None:
+                    problems.append(DataError(row_problem, client=client_id, path=f"$.{list_name}[{index}]",
+                                              line_number=row_line, source=file))
                 problems += [_unreadable(client_id, f"$.{list_name}[{index}].{column}", file, row_line)
                              for column in unreadable]
         return client, origins, problems
@@ -399,6 +506,9 @@ def _orphans(lists: dict) -> Iterator[tuple]:
         problems = [DataError(f"client {client_id} has rows in {name}.csv but no row in clients.csv",
                               client=client_id, path="$", line_number=rows[0][0], source=f"{name}.csv")
                     for name, rows in found]
+        problems += [DataError(problem, client=client_id, path=f"$.{name}[{index}]", line_number=line,
+                               source=f"{name}.csv")
+                     for name, rows in found for index, (line, _, problem) in enumerate(rows) if problem is not None]
         yield {"id": client_id}, {"$": (found[0][0] + ".csv", found[0][1][0][0])}, problems
 
 

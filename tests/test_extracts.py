@@ -17,6 +17,15 @@ def write(folder, **files):
     return folder
 
 
+LISTS = ("episodes", "top_reviews", "presentations", "offences", "hep_b_doses")
+
+
+def every_list(**files) -> dict:
+    """These files, and every other list file of the national schema with its header line alone
+    (a list file left out is refused)."""
+    return {name: "client_id\n" for name in LISTS} | files
+
+
 def test_a_cohort_as_csv_gives_the_same_results_as_json_lines(tmp_path, capsys):
     main(["cohort", "--clients", "250", "--seed", "12", "--format", "csv", "--out", str(tmp_path / "csv")])
     main(["cohort", "--clients", "250", "--seed", "12", "--out", str(tmp_path / "c.jsonl")])
@@ -28,7 +37,7 @@ def test_a_cohort_as_csv_gives_the_same_results_as_json_lines(tmp_path, capsys):
 
 
 def test_cells_are_read_by_the_schema(national, tmp_path):
-    folder = write(tmp_path / "x",
+    folder = write(tmp_path / "x", **every_list(
                    clients="""
                        id,presenting_substances,sex
                        C1,opiates;crack,F
@@ -41,14 +50,14 @@ def test_cells_are_read_by_the_schema(national, tmp_path):
                        client_id,date,stage,days_used.opiates,acute_housing_problem
                        C1,2012-01-01,start,20,yes
                        C1,2012-03-01,review,0,
-                       """)
+                       """))
     (result,) = list(national.evaluate_folder(folder, "2013-01-01"))
     assert result.result("planned_exit", "E1").status == "achieved"
     assert result.result("housing", "E1").status == "not_achieved"  # applicable: housing problem at start
 
 
 def test_problems_name_the_file_and_line(national, tmp_path):
-    folder = write(tmp_path / "x",
+    folder = write(tmp_path / "x", **every_list(
                    clients="""
                        id,sex
                        C1,F
@@ -61,7 +70,7 @@ def test_problems_name_the_file_and_line(national, tmp_path):
                        C2,E1,2012-02-30,,,
                        C3,E1,2012-01-01,,,blue
                        C9,E1,2012-01-01,,,
-                       """)
+                       """))
     items = list(national.evaluate_folder(folder, "2013-01-01"))
     assert [type(i).__name__ for i in items] == ["ClientResult", "Rejected", "Rejected", "Rejected"]
     bad_date, unknown_column, orphan = items[1:]
@@ -74,11 +83,11 @@ def test_problems_name_the_file_and_line(national, tmp_path):
 
 
 def test_duplicate_client_rows_are_set_aside(national, tmp_path):
-    folder = write(tmp_path / "x", clients="""
+    folder = write(tmp_path / "x", **every_list(clients="""
         id
         C1
         C1
-        """)
+        """))
     items = list(national.evaluate_folder(folder, "2013-01-01"))
     assert isinstance(items[1], Rejected)
     assert items[1].errors[0].message == "duplicate client id C1 (first on line 2)"
@@ -89,7 +98,7 @@ def test_duplicate_client_rows_are_set_aside(national, tmp_path):
     # a file named like a missing list is a misspelling: skipping it would lose its records
     ({"clients": "id\n", "episode": "client_id,id\n"}, "has episode.csv but no episodes.csv: did you mean episodes.csv?"),
     ({"client": "id\n"}, "has client.csv but no clients.csv: did you mean clients.csv?"),
-    ({"clients": "id\n", "episodes": "client,id,start\n"}, "episodes.csv has no `client_id` column"),
+    (every_list(clients="id\n", episodes="client,id,start\n"), "episodes.csv has no `client_id` column"),
 ])
 def test_a_folder_that_is_not_a_set_of_extracts(national, tmp_path, files, message):
     folder = write(tmp_path / "x", **files)
@@ -106,8 +115,7 @@ def test_explain_reads_a_folder(tmp_path, capsys):
 
 
 def test_a_cell_that_is_not_utf8_sets_its_client_aside(national, tmp_path):
-    folder = tmp_path / "x"
-    folder.mkdir()
+    folder = write(tmp_path / "x", **every_list())
     (folder / "clients.csv").write_bytes(b"id,sex\nC1,F\nC2,caf\xe9\n")
     (folder / "episodes.csv").write_bytes(b"client_id,id,start,modality\nC1,E1,2012-01-01,\xe9\n")
     items = list(national.evaluate_folder(folder, "2013-01-01"))
@@ -118,8 +126,8 @@ def test_a_cell_that_is_not_utf8_sets_its_client_aside(national, tmp_path):
 
 
 def test_a_file_no_list_is_named_after_is_not_read_with_a_note(national, tmp_path, caplog):
-    folder = write(tmp_path / "x", clients="id\nC1\n", hep_c_doses="client_id,date\nC1,2012-01-01\n",
-                   hep_b_doses="client_id,date\n")
+    folder = write(tmp_path / "x", **every_list(clients="id\nC1\n", hep_c_doses="client_id,date\nC1,2012-01-01\n",
+                                                hep_b_doses="client_id,date\n"))
     (result,) = list(national.evaluate_folder(folder, "2013-01-01"))
     assert result.client == "C1"
     assert [r.getMessage() for r in caplog.records] == [
@@ -128,7 +136,8 @@ def test_a_file_no_list_is_named_after_is_not_read_with_a_note(national, tmp_pat
 
 
 def test_a_file_named_like_a_missing_list_can_be_read_on_purpose(national, tmp_path):
-    folder = write(tmp_path / "x", clients="id\nC1\n", hep_c_doses="client_id,date\nC1,2012-01-01\n")
+    folder = write(tmp_path / "x", **every_list(clients="id\nC1\n", hep_c_doses="client_id,date\nC1,2012-01-01\n"))
+    (folder / "hep_b_doses.csv").unlink()
     with pytest.raises(UsageError) as caught:
         list(national.evaluate_folder(folder, "2013-01-01"))
     assert "did you mean hep_b_doses.csv?" in caught.value.message
