@@ -75,7 +75,14 @@ def _done(work: Callable, pieces, jobs: int, several: bool) -> Iterator:
         return
     global _WORK
     _WORK = work  # what the forked workers inherit (a closure could not be sent to them)
-    pool = multiprocessing.get_context("fork").Pool(jobs, initializer=_ignore_interrupts)
+    # SIGTERM is held back while forking: a worker must not run the first process's handler
+    # (it raises, to clean up the outputs) before its initializer restores the default
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
+    try:
+        pool = multiprocessing.get_context("fork").Pool(jobs, initializer=_ignore_interrupts)
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
+    finished = False
     try:
         waiting: collections.deque = collections.deque()
         for piece in pieces:
@@ -84,8 +91,13 @@ def _done(work: Callable, pieces, jobs: int, several: bool) -> Iterator:
                 yield waiting.popleft().get()
         while waiting:
             yield waiting.popleft().get()
+        finished = True
     finally:
-        pool.terminate()
+        if finished:  # every result is in: the workers end of themselves
+            pool.close()
+            pool.join()
+        else:  # an error, Ctrl-C or SIGTERM part-way: stop them
+            pool.terminate()
         _WORK = None
 
 
@@ -97,6 +109,7 @@ def _ignore_interrupts() -> None:
     quietly when it does)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
 
 
 def _work(piece):
