@@ -9,6 +9,8 @@ of clients (`clients from FILE`) is a cohort: it expects the status and value of
 from __future__ import annotations
 
 import json
+import os
+import stat
 from decimal import Decimal
 from pathlib import Path
 
@@ -78,11 +80,25 @@ def _clients_of(example: tree.Example, cache: dict | None) -> dict:
     return cache[path]
 
 
+# An example's clients are a few records that show a rule; a file past this is refused unread
+EXAMPLE_FILE_LIMIT = 16 * 2 ** 20
+
+
 def _read_clients(path: Path, example: tree.Example) -> dict:
     """The clients of an example file by id; a file that cannot be read as clients is the example's
     mistake, said without echoing what the file holds."""
     try:
-        text = path.read_text(encoding="utf-8")
+        with path.open("rb") as file:
+            if not stat.S_ISREG(os.fstat(file.fileno()).st_mode):  # a FIFO or device would never end
+                raise PbrError(f"example client file `{example.client_file}` is not a plain file",
+                               span=example.span)
+            data = file.read(EXAMPLE_FILE_LIMIT + 1)
+        if len(data) > EXAMPLE_FILE_LIMIT:
+            raise PbrError(f"example client file `{example.client_file}` is larger than an example's clients "
+                           f"can be ({EXAMPLE_FILE_LIMIT // 2 ** 20} MB)", span=example.span,
+                           hint="examples are a few clients that show a rule; evaluate a cohort with "
+                                "`pbr evaluate --data`")
+        text = data.decode("utf-8")
         stripped = text.lstrip()
         if stripped.startswith("["):
             records = json.loads(text, parse_float=Decimal)

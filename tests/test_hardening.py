@@ -39,6 +39,45 @@ def run(capsys, *args) -> tuple:
     return code, out, err
 
 
+# ---- a ruleset cannot read or reveal other files -----------------------------------------------------
+def example_ruleset(rulesets, file: str):
+    return rulesets.write("reader", "1.0.0", f"""
+        ruleset reader version 1.0.0
+        extends national 1.0.0
+        example "Reads a file" client "A" from "{file}" as of 2014-06-30
+          expect abstinence not applicable
+        """)
+
+
+@pytest.mark.parametrize("make", ["outside", "absolute", "link out", "not json", "fifo", "too large"])
+def test_an_example_reads_only_small_plain_files_of_its_folder_and_never_echoes_them(capsys, rulesets, tmp_path,
+                                                                                     make, monkeypatch):
+    import os
+    from pbr_rules import examples
+    secret = tmp_path / "credentials.jsonl"
+    secret.write_text("password=hunter2 not json at all\n")
+    folder = rulesets.root / "reader"
+    folder.mkdir(parents=True)
+    name = {"outside": "../../credentials.jsonl", "absolute": str(secret)}.get(make, "clients.jsonl")
+    if make == "link out":
+        (folder / name).symlink_to(secret)
+    elif make == "not json":
+        (folder / name).write_text(secret.read_text())
+    elif make == "fifo":
+        os.mkfifo(folder / name)  # reading it would wait for a writer forever
+    elif make == "too large":
+        monkeypatch.setattr(examples, "EXAMPLE_FILE_LIMIT", 64)
+        (folder / name).write_text('{"id": "A"}\n' * 10)
+    example_ruleset(rulesets, name)
+    code, out, err = run(capsys, "test", "reader@1.0.0", "--rulesets", rulesets.root)
+    assert code == 1 and "hunter2" not in out + err
+    if make in ("outside", "absolute", "link out"):
+        assert "[PBR603]" in out + err
+    else:
+        assert {"not json": "is not JSON or JSON Lines", "fifo": "is not a plain file",
+                "too large": "is larger than an example's clients can be"}[make] in out + err
+
+
 # ---- ASCII digits only ---------------------------------------------------------------------------
 @pytest.mark.parametrize("written", ["1৪ months", "1٤ months", "２ days"])
 def test_a_duration_in_digits_of_another_script_is_a_positioned_error(rulesets, written):

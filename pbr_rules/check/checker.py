@@ -422,6 +422,9 @@ class Checker(Visitor):
                 self.error(Code.EXAMPLE_FILE_OUTSIDE, f"example client file `{example.client_file}` is outside the "
                            "ruleset's folder", example.span, "keep example files in the ruleset's folder, e.g. "
                            "`examples/clients.jsonl` beside it")
+            elif path.exists() and not path.is_file():  # a folder, FIFO or device: never read
+                self.error(Code.EXAMPLE_FILE_MISSING, f"example client file `{example.client_file}` is not a plain "
+                           "file", example.span, "write the example's clients in a JSON Lines file")
             elif not path.is_file():
                 self.error(Code.EXAMPLE_FILE_MISSING, f"example client file `{example.client_file}` not found next "
                            "to the ruleset", example.span,
