@@ -49,7 +49,7 @@ def example_ruleset(rulesets, file: str):
         """)
 
 
-@pytest.mark.parametrize("make", ["outside", "absolute", "link out", "not json", "fifo", "too large"])
+@pytest.mark.parametrize("make", ["outside", "absolute", "link out", "not json", "fifo", "too large", "long name"])
 def test_an_example_reads_only_small_plain_files_of_its_folder_and_never_echoes_them(capsys, rulesets, tmp_path,
                                                                                      make, monkeypatch):
     import os
@@ -58,7 +58,8 @@ def test_an_example_reads_only_small_plain_files_of_its_folder_and_never_echoes_
     secret.write_text("password=hunter2 not json at all\n")
     folder = rulesets.root / "reader"
     folder.mkdir(parents=True)
-    name = {"outside": "../../credentials.jsonl", "absolute": str(secret)}.get(make, "clients.jsonl")
+    name = {"outside": "../../credentials.jsonl", "absolute": str(secret),
+            "long name": "{e.id}" * 300}.get(make, "clients.jsonl")  # past the file system's names
     if make == "link out":
         (folder / name).symlink_to(secret)
     elif make == "not json":
@@ -74,7 +75,7 @@ def test_an_example_reads_only_small_plain_files_of_its_folder_and_never_echoes_
     if make in ("outside", "absolute", "link out"):
         assert "[PBR603]" in out + err
     else:
-        assert {"not json": "is not JSON or JSON Lines", "fifo": "is not a plain file",
+        assert {"not json": "is not JSON or JSON Lines", "fifo": "is not a plain file", "long name": "not found",
                 "too large": "is larger than an example's clients can be"}[make] in out + err
 
 
@@ -388,6 +389,7 @@ BAD_WORDINGS = {
                             '\n  otherwise pending because "No."', "PBR001", 5, 18),
     "an empty set of any enum": ('define nothing "n" = {}', "PBR104", 3, 22),
     "9,000 years": ('override parameter representation_window = 9000 years because "Testing."', "PBR008", 3, 44),
+    "a 5,000-digit number": ('define big "b" = ' + "9" * 5000, "PBR008", 3, 18),
 }
 
 

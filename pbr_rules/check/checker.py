@@ -417,15 +417,19 @@ class Checker(Visitor):
 
     def visit_Example(self, example: tree.Example) -> None:
         if example.client_file is not None:
-            path = example_file(example.span.file, example.client_file)
+            try:
+                path = example_file(example.span.file, example.client_file)
+                kind = None if path is None else "plain" if path.is_file() else "other" if path.exists() else "missing"
+            except OSError:  # a name too long for the file system, ...: no such file can be there
+                path, kind = example.span.file, "missing"
             if path is None:  # checked first: whether a file exists elsewhere is not the ruleset's to learn
                 self.error(Code.EXAMPLE_FILE_OUTSIDE, f"example client file `{example.client_file}` is outside the "
                            "ruleset's folder", example.span, "keep example files in the ruleset's folder, e.g. "
                            "`examples/clients.jsonl` beside it")
-            elif path.exists() and not path.is_file():  # a folder, FIFO or device: never read
+            elif kind == "other":  # a folder, FIFO or device: never read
                 self.error(Code.EXAMPLE_FILE_MISSING, f"example client file `{example.client_file}` is not a plain "
                            "file", example.span, "write the example's clients in a JSON Lines file")
-            elif not path.is_file():
+            elif kind == "missing":
                 self.error(Code.EXAMPLE_FILE_MISSING, f"example client file `{example.client_file}` not found next "
                            "to the ruleset", example.span,
                            f"looked for {Path(example.span.file).parent / example.client_file}")

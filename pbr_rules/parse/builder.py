@@ -24,6 +24,8 @@ WELL_WRITTEN_MONEY = re.compile(r"£(\d{1,3}(,\d{3})+|\d+)(\.\d\d)?")
 # a length of time is at most 100 years: windows of thousands of years would run dates past the
 # calendar's end (9999-12-31) and set every client aside, for a mistake in the rules
 LONGEST_MONTHS, LONGEST_DAYS = 1200, 36525
+LONGEST_NUMBER = 40  # characters of a number (money is bounded on its own)
+_NUMBERS = frozenset({"NUMBER", "SIGNED_NUMBER"})
 MONEY_LIMIT = Decimal(10) ** 12  # with pence, 14 digits: far inside Decimal's exact 28
 
 
@@ -104,12 +106,24 @@ class Builder:
     def transform(self, parsed: Tree):
         """The node (or part of one) that a Lark tree stands for, its children built first."""
         children = [self.transform(child) if isinstance(child, Tree)
-                    else self._text_token(child) if isinstance(child, Token) and child.type == "STRING" else child
+                    else self._text_token(child) if isinstance(child, Token) and child.type == "STRING"
+                    else self._number_token(child) if isinstance(child, Token) and child.type in _NUMBERS
+                    and len(child) > LONGEST_NUMBER else child
                     for child in parsed.children]
         method = getattr(self, parsed.data, None)
         if method is None:
             return self.__default__(parsed.data, children, parsed.meta)
         return method(parsed.meta, children)
+
+    def _number_token(self, token: Token) -> Token:
+        """A number written with more characters than any rule needs (Python reads at most 4,300
+        digits as a whole number): refused at its place, 0 standing in."""
+        span = self._tspan(token)
+        self._fail(RulesetSyntaxError(
+            f"this number is {len(token):,} characters long: a number in the rules has at most {LONGEST_NUMBER}",
+            code=Code.TOO_LONG, span=span, source_line=self.lines[span.line - 1],
+            hint="write the number the rule means"), None)
+        return Token.new_borrow_pos(token.type, "0", token)
 
     def _text_token(self, token: Token) -> Token:
         """A quoted text, its escapes checked: `\\q`, `\\x41` and half a character (`\\ud800`)
