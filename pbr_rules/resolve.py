@@ -138,6 +138,21 @@ def _not_shadowing(path: Path, name: str, version: str) -> None:
                             f"the shipped {name} {version}, remove this file")
 
 
+def _is_file(path: Path) -> bool:
+    """Whether a ruleset file is there; a name the file system cannot hold (too long) is not."""
+    try:
+        return path.is_file()
+    except OSError:
+        return False
+
+
+def _listed(folder: Path) -> list:
+    try:
+        return list(folder.glob("*.pbr"))
+    except OSError:
+        return []
+
+
 class RulesetLibrary:
     """Finds ruleset files: ``NAME/VERSION.pbr`` under each folder searched, first match wins."""
 
@@ -147,7 +162,7 @@ class RulesetLibrary:
     def versions(self, name: str) -> list[str]:
         found = set()
         for folder in self.folders:
-            for path in (folder / name).glob("*.pbr"):
+            for path in _listed(folder / name):
                 if VERSION_RE.match(path.stem):
                     found.add(path.stem)
         return sorted(found, key=version_key)
@@ -164,7 +179,7 @@ class RulesetLibrary:
             version = versions[-1]
         for folder in self.folders:
             path = folder / name / f"{version}.pbr"
-            if path.is_file():
+            if _is_file(path):
                 _not_shadowing(path, name, version)
                 return path
         known = self.versions(name)

@@ -402,6 +402,14 @@ def test_wordings_that_crashed_are_positioned_errors(rulesets, text, code, line,
     assert [(e.code.number, e.span.line, e.span.column) for e in errors] == [(code, line, column)]
 
 
+def test_extending_a_name_too_long_for_the_file_system_is_an_unknown_ruleset(rulesets):
+    """Found by the grammar fuzzer: looking for `a...a/1.0.0.pbr` raised OSError (name too long)."""
+    path = rulesets.write("longbase", "1.0.0", f"ruleset longbase version 1.0.0\nextends {'a' * 400} 1.0.0\n")
+    with pytest.raises(pbr_rules.RulesetError) as raised:
+        pbr_rules.load(str(path), [rulesets.root])
+    assert raised.value.code.number == "PBR106" and (raised.value.span.line, raised.value.span.column) == (2, 9)
+
+
 def test_texts_hold_json_escapes_over_several_lines(rulesets):
     path = rulesets.write("escapes", "1.0.0", """
         ruleset escapes version 1.0.0
