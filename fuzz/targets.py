@@ -122,13 +122,10 @@ class Failure(AssertionError):
     """A broken invariant. ``key`` (kind, message, location) files it among distinct failures."""
 
     def __init__(self, kind: str, message: str, location: str = "", detail: str = ""):
+        self.key = (kind, _normalised(message), location)  # from the whole message, before it is cut short
         message = message if len(message) <= 300 else f"{message[:300]}... ({len(message)} characters)"
         super().__init__(f"{kind}: {message}" + (f" (at {location})" if location else ""))
         self.kind, self.message, self.location, self.detail = kind, message, location, detail
-
-    @property
-    def key(self) -> tuple:
-        return (self.kind, _normalised(self.message), self.location)
 
 
 def _tail(detail: str, lines: int = 25) -> str:
@@ -140,7 +137,7 @@ def _tail(detail: str, lines: int = 25) -> str:
 def _normalised(message: str) -> str:
     """A message's first line with what varies from case to case (numbers, quoted names) taken out."""
     line = (message.strip().splitlines() or [""])[0]
-    line = re.sub(r"`[^`]*`|'[^']*'|\"[^\"]*\"", "…", line)
+    line = re.sub(r"`[^`]*(`|$)|'[^']*('|$)|\"[^\"]*(\"|$)", "…", line)
     line = re.sub(r"[0-9]+", "N", line)
     return line[:140]
 
