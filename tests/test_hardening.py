@@ -49,7 +49,7 @@ def example_ruleset(rulesets, file: str):
         """)
 
 
-@pytest.mark.parametrize("make", ["outside", "absolute", "link out", "not json", "fifo", "too large", "long name"])
+@pytest.mark.parametrize("make", ["outside", "absolute", "link out", "not json", "fifo", "too large", "long name", "nul"])
 def test_an_example_reads_only_small_plain_files_of_its_folder_and_never_echoes_them(capsys, rulesets, tmp_path,
                                                                                      make, monkeypatch):
     import os
@@ -59,7 +59,7 @@ def test_an_example_reads_only_small_plain_files_of_its_folder_and_never_echoes_
     folder = rulesets.root / "reader"
     folder.mkdir(parents=True)
     name = {"outside": "../../credentials.jsonl", "absolute": str(secret),
-            "long name": "{e.id}" * 300}.get(make, "clients.jsonl")  # past the file system's names
+            "long name": "{e.id}" * 300, "nul": "a\\u0000b"}.get(make, "clients.jsonl")  # no such files
     if make == "link out":
         (folder / name).symlink_to(secret)
     elif make == "not json":
@@ -75,7 +75,7 @@ def test_an_example_reads_only_small_plain_files_of_its_folder_and_never_echoes_
     if make in ("outside", "absolute", "link out"):
         assert "[PBR603]" in out + err
     else:
-        assert {"not json": "is not JSON or JSON Lines", "fifo": "is not a plain file", "long name": "not found",
+        assert {"not json": "is not JSON or JSON Lines", "fifo": "is not a plain file", "long name": "not found", "nul": "not found",
                 "too large": "is larger than an example's clients can be"}[make] in out + err
 
 

@@ -420,7 +420,7 @@ class Checker(Visitor):
             try:
                 path = example_file(example.span.file, example.client_file)
                 kind = None if path is None else "plain" if path.is_file() else "other" if path.exists() else "missing"
-            except OSError:  # a name too long for the file system, ...: no such file can be there
+            except (OSError, ValueError):  # a name too long for the file system, a NUL: no such file
                 path, kind = example.span.file, "missing"
             if path is None:  # checked first: whether a file exists elsewhere is not the ruleset's to learn
                 self.error(Code.EXAMPLE_FILE_OUTSIDE, f"example client file `{example.client_file}` is outside the "
