@@ -58,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
             stats = fuzz.run_target(fuzz.TARGETS[name], examples, seconds, on_case=progress)
             all_stats.append(stats)
             print(f"  {stats.tried} cases in {stats.seconds:.0f} s, {stats.failing} failing, "
-                  f"{len(stats.distinct)} distinct", file=sys.stderr, flush=True)
+                  f"{len(stats.distinct)} distinct; memory now {_rss_mb()} MB", file=sys.stderr, flush=True)
             if args.verbose and fuzz.CODES:
                 print("  codes met: " + ", ".join(f"{code} x{n}" for code, n in fuzz.CODES.most_common()),
                       file=sys.stderr)
@@ -68,13 +68,24 @@ def main(argv: list[str] | None = None) -> int:
     return 1 if any(s.failing for s in all_stats) else 0
 
 
+def _rss_mb() -> str:
+    """This process's resident memory, in MB (Linux), to see that a long run does not grow."""
+    try:
+        with open("/proc/self/statm") as statm:
+            import os
+            return str(int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") // 2**20)
+    except (OSError, ValueError, IndexError):
+        return "?"
+
+
 def _progress(verbose: bool):
     last = [time.monotonic()]
 
     def show(stats) -> None:
         if verbose and time.monotonic() - last[0] > 30:
             last[0] = time.monotonic()
-            print(f"  ... {stats.tried} cases, {stats.failing} failing, {len(stats.distinct)} distinct",
+            print(f"  ... {stats.tried} cases, {stats.failing} failing, {len(stats.distinct)} distinct, "
+                  f"{_rss_mb()} MB",
                   file=sys.stderr, flush=True)
     return show
 
