@@ -24,7 +24,7 @@ from . import tree
 from .declarations import KINDS, TABLES, DeclarationKind, Inheritance, kind_of, sharing
 from .errors import Code, Problems, RulesetError, RulesetNotFound, Span, UsageError, raise_all
 from .parse import parse_file
-from .resources import shipped_rulesets_dir
+from .resources import file_kind, shipped_rulesets_dir
 from .words import article, did_you_mean
 
 VERSION_RE = re.compile(r"^[0-9]+\.[0-9]+\.[0-9]+$")
@@ -138,14 +138,6 @@ def _not_shadowing(path: Path, name: str, version: str) -> None:
                             f"the shipped {name} {version}, remove this file")
 
 
-def _is_file(path: Path) -> bool:
-    """Whether a ruleset file is there; a name the file system cannot hold (too long) is not."""
-    try:
-        return path.is_file()
-    except OSError:
-        return False
-
-
 def _listed(folder: Path) -> list:
     try:
         return list(folder.glob("*.pbr"))
@@ -179,7 +171,7 @@ class RulesetLibrary:
             version = versions[-1]
         for folder in self.folders:
             path = folder / name / f"{version}.pbr"
-            if _is_file(path):
+            if file_kind(path) == "plain":  # a name too long for the file system is not there
                 _not_shadowing(path, name, version)
                 return path
         known = self.versions(name)

@@ -40,5 +40,13 @@ def example_file(ruleset_file: str, client_file: str) -> Path | None:
     return path if path.is_relative_to(folder) else None
 
 
+def file_kind(path: Path) -> str:
+    """"plain" (a regular file), "other" (a folder, FIFO or device: never read) or "missing"."""
+    try:
+        return "plain" if path.is_file() else "other" if path.exists() else "missing"
+    except (OSError, ValueError):  # a name too long for the file system, a NUL
+        return "missing"
+
+
 def shipped_rulesets_dir() -> Path:
     return _data_dir("rulesets")

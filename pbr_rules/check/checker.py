@@ -19,7 +19,7 @@ from .. import tree
 from ..data import ClientReader
 from ..declarations import TABLES
 from ..errors import Code, Problems, raise_all
-from ..resources import example_file
+from ..resources import example_file, file_kind
 from ..resolve import ResolvedRuleset, attach_source_lines
 from ..words import did_you_mean
 from ..schema import Schema
@@ -419,10 +419,11 @@ class Checker(Visitor):
         if example.client_file is not None:
             try:
                 path = example_file(example.span.file, example.client_file)
-                kind = None if path is None else "plain" if path.is_file() else "other" if path.exists() else "missing"
             except (OSError, ValueError):  # a name too long for the file system, a NUL: no such file
-                path, kind = example.span.file, "missing"
-            if path is None:  # checked first: whether a file exists elsewhere is not the ruleset's to learn
+                kind = "missing"
+            else:
+                kind = "outside" if path is None else file_kind(path)
+            if kind == "outside":  # checked first: whether a file exists elsewhere is not the ruleset's to learn
                 self.error(Code.EXAMPLE_FILE_OUTSIDE, f"example client file `{example.client_file}` is outside the "
                            "ruleset's folder", example.span, "keep example files in the ruleset's folder, e.g. "
                            "`examples/clients.jsonl` beside it")
